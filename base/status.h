@@ -59,7 +59,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -78,17 +78,33 @@ class [[nodiscard]] Result {
   std::variant<T, Status> v_;
 };
 
-inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
-inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
-inline Status CorruptData(std::string m) { return {Code::kCorruptData, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {Code::kInvalidArgument, std::move(m)};
+}
+inline Status NotFound(std::string m) {
+  return {Code::kNotFound, std::move(m)};
+}
+inline Status CorruptData(std::string m) {
+  return {Code::kCorruptData, std::move(m)};
+}
 inline Status VerificationFailed(std::string m) {
   return {Code::kVerificationFailed, std::move(m)};
 }
-inline Status ParseError(std::string m) { return {Code::kParseError, std::move(m)}; }
-inline Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
-inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
-inline Status IoError(std::string m) { return {Code::kIoError, std::move(m)}; }
-inline Status OutOfRange(std::string m) { return {Code::kOutOfRange, std::move(m)}; }
+inline Status ParseError(std::string m) {
+  return {Code::kParseError, std::move(m)};
+}
+inline Status Unsupported(std::string m) {
+  return {Code::kUnsupported, std::move(m)};
+}
+inline Status Internal(std::string m) {
+  return {Code::kInternal, std::move(m)};
+}
+inline Status IoError(std::string m) {
+  return {Code::kIoError, std::move(m)};
+}
+inline Status OutOfRange(std::string m) {
+  return {Code::kOutOfRange, std::move(m)};
+}
 
 // Human-readable name of a code ("INVALID_ARGUMENT"); never null.
 const char* CodeName(Code code);
@@ -99,10 +115,10 @@ const char* CodeName(Code code);
 #define HRT_CONCAT_(a, b) HRT_CONCAT_INNER_(a, b)
 
 // Returns the Status of |expr| from the enclosing function if it is an error.
-#define HRT_RETURN_IF_ERROR(expr)                              \
-  do {                                                         \
-    ::hrt::Status hrt_status_tmp_ = (expr);                    \
-    if (!hrt_status_tmp_.ok()) return hrt_status_tmp_;         \
+#define HRT_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::hrt::Status hrt_status_tmp_ = (expr);            \
+    if (!hrt_status_tmp_.ok()) return hrt_status_tmp_; \
   } while (0)
 
 // Evaluates a Result<T> expression; on error returns its Status, else moves the

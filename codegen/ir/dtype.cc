@@ -14,8 +14,8 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kInfo[kNumDTypes] = {
-    {"bool", 1, false, false}, {"i8", 1, false, true},  {"u8", 1, false, false},
-    {"i16", 2, false, true},   {"i32", 4, false, true}, {"i64", 8, false, true},
+    {"bool", 1, false, false}, {"i8", 1, false, true},   {"u8", 1, false, false},
+    {"i16", 2, false, true},   {"i32", 4, false, true},  {"i64", 8, false, true},
     {"f16", 2, true, false},   {"bf16", 2, true, false}, {"f32", 4, true, false},
 };
 
@@ -50,7 +50,9 @@ bool IsSignedInt(DType t) {
   const DTypeInfo* info = Info(t);
   return info && info->is_signed;
 }
-bool IsUnsignedInt(DType t) { return t == DType::kU8 || t == DType::kBool; }
+bool IsUnsignedInt(DType t) {
+  return t == DType::kU8 || t == DType::kBool;
+}
 
 uint16_t FloatToHalf(float f) {
   uint32_t x;

@@ -46,7 +46,9 @@ uint32_t DTypeSize(DType t);
 bool IsFloat(DType t);
 bool IsSignedInt(DType t);    // i8, i16, i32, i64
 bool IsUnsignedInt(DType t);  // u8, bool
-inline bool IsInteger(DType t) { return !IsFloat(t); }
+inline bool IsInteger(DType t) {
+  return !IsFloat(t);
+}
 
 // IEEE half and bfloat16 conversions, round-to-nearest-even.
 uint16_t FloatToHalf(float f);

@@ -201,8 +201,8 @@ std::string NodeToString(const Kernel& kernel, const Expr& expr, uint32_t i, int
   }
   if (n.lhs >= i || n.rhs >= i) return "?";
   if (const char* call = CallName(n.op)) {
-    return std::string(call) + "(" + NodeToString(kernel, expr, n.lhs, 0, false, depth + 1) +
-           ", " + NodeToString(kernel, expr, n.rhs, 0, false, depth + 1) + ")";
+    return std::string(call) + "(" + NodeToString(kernel, expr, n.lhs, 0, false, depth + 1) + ", " +
+           NodeToString(kernel, expr, n.rhs, 0, false, depth + 1) + ")";
   }
   const char* tok = InfixToken(n.op);
   if (!tok) return "?";

@@ -11,6 +11,9 @@
 
 namespace hrt::ir {
 
+// Largest tile, in elements, once bound (and largest constant dimension).
+inline constexpr int64_t kMaxTileElements = int64_t{1} << 24;
+
 // Computes the result types of |op| given its operands' types. Checks the
 // op's attributes (ints/shape/elem counts and ranges), operand counts, dtypes
 // and shapes. Shapes are compared symbolically: BLOCK_M and BLOCK_N are
@@ -23,7 +26,8 @@ Result<std::vector<Type>> InferResultTypes(const Kernel& kernel, const Op& op,
 
 // Checks that an element type refers to a real dtype or dtype parameter.
 Status CheckElem(const Kernel& kernel, Elem elem);
-// Checks a value type: rank <= kMaxRank, dims constant > 0 or valid tunables.
+// Checks a value type: rank <= kMaxRank, dims constant in 1..kMaxTileElements
+// or valid tunables, at most kMaxTileElements elements counting constants.
 Status CheckType(const Kernel& kernel, const Type& type);
 
 }  // namespace hrt::ir

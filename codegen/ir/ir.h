@@ -21,7 +21,7 @@
 
 namespace hrt::ir {
 
-inline constexpr uint32_t kMaxRank = 4;        // tiles and tensors
+inline constexpr uint32_t kMaxRank = 4;  // tiles and tensors
 inline constexpr uint32_t kMaxGridRank = 3;
 inline constexpr uint32_t kMaxDTypeParams = 8;
 
@@ -29,7 +29,7 @@ using ValueId = uint32_t;
 
 // One dimension of a tile shape: a constant, or a tunable by index.
 struct Dim {
-  int64_t value = 1;    // the constant (when tunable < 0)
+  int64_t value = 1;     // the constant (when tunable < 0)
   int32_t tunable = -1;  // index into Kernel::tunables, or -1
 
   static Dim Const(int64_t v) { return Dim{v, -1}; }
@@ -65,7 +65,7 @@ enum class ExprOp : uint8_t {
   kAdd = 3,
   kSub = 4,
   kMul = 5,
-  kDiv = 6,     // floor division; division by zero is an evaluation error
+  kDiv = 6,      // floor division; division by zero is an evaluation error
   kCeilDiv = 7,  // cdiv(a, b)
   kMod = 8,
   kMin = 9,
@@ -110,7 +110,7 @@ enum class OpCode : uint16_t {
   // Indices (one per tensor dimension, scalars or i32/i64 tiles) broadcast
   // together with the value and mask; element (i0, i1, ...) lives at
   // base + sum(ik * stride_k). A masked-off element is not accessed.
-  kLoad = 9,       // (idx..., [mask]) fval = fill for masked-off lanes
+  kLoad = 9,        // (idx..., [mask]) fval = fill for masked-off lanes
   kStore = 10,      // (idx..., value, [mask])
   kAtomicAdd = 11,  // (idx..., value, [mask]) atomic += , no result
   // Elementwise binary: same elem, shapes broadcast (right-aligned, 1 stretches).
@@ -192,7 +192,7 @@ struct Param {
   std::string name;
   ParamKind kind = ParamKind::kTensor;
   Elem elem;
-  uint32_t rank = 0;                       // tensors only
+  uint32_t rank = 0;                      // tensors only
   std::array<uint32_t, kMaxRank> dims{};  // shape symbol indices (tensors)
 };
 
@@ -230,12 +230,12 @@ struct Module {
 
 // Static description of an op code, shared by the verifier, printer and parser.
 enum class OpClass : uint8_t {
-  kLeaf,       // program_id, sym, const, iota
-  kShape,      // broadcast, expand_dims, reshape, transpose
-  kMemory,     // load, store, atomic_add
-  kBinary,     // elementwise binary arithmetic / logic
-  kCompare,    // comparisons
-  kUnary,      // elementwise unary
+  kLeaf,     // program_id, sym, const, iota
+  kShape,    // broadcast, expand_dims, reshape, transpose
+  kMemory,   // load, store, atomic_add
+  kBinary,   // elementwise binary arithmetic / logic
+  kCompare,  // comparisons
+  kUnary,    // elementwise unary
   kSelect,
   kCast,
   kReduce,
