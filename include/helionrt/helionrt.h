@@ -1,0 +1,606 @@
+// helionrt: a runtime that loads tile-IR kernels and runs them on the
+// accelerators of the machine, behind a C99 API.
+//
+//===----------------------------------------------------------------------===//
+// Introduction
+//===----------------------------------------------------------------------===//
+//
+// A *runtime* (hrt_runtime_t) discovers the devices of the machine. A *module*
+// (hrt_module_t) is a set of tile-IR kernels loaded from the binary or the text
+// form (docs/tile-ir.md). A *kernel* (hrt_kernel_t) is one entry of a module:
+// it can be inspected (parameters, tunables, dtype parameters) and launched on
+// a device with tensors, scalars and a config that binds its tunables.
+//
+// In this release the only device is the CPU reference device: the tile-IR
+// interpreter, which runs kernels synchronously on host memory. It is the
+// oracle every GPU backend is tested against.
+//
+// Rules that hold for the whole API unless a function says otherwise:
+//
+// - Errors. Every function that can fail returns hrt_status_t. On failure it
+//   also stores a message for the calling thread, read with
+//   hrt_last_error_message(). On failure no out-parameter is written, except
+//   that handle out-parameters (out_runtime, out_module, out_kernel) are set to
+//   NULL whenever the pointer itself is not NULL. No C++ exception, abort() or
+//   exit() ever leaves the library, whatever the input.
+// - Handles. Handles are opaque. Passing NULL where a handle is required is
+//   HRT_ERROR_INVALID_ARGUMENT. Passing a handle of another type, or one that
+//   was destroyed, is detected on a best-effort basis (each handle carries a
+//   tag that is poisoned on destroy) and is then HRT_ERROR_INVALID_ARGUMENT;
+//   it is still a bug in the caller. The destroy functions accept NULL.
+// - Ownership. Strings and arrays returned through out-parameters are owned by
+//   the library and stay valid until the handle they came from is destroyed
+//   (strings from hrt_status_string() and hrt_version_string() are static).
+//   Input pointers are only read during the call; the library keeps no pointer
+//   to caller memory after it returns.
+// - Versioned structs. Structs whose first field is |struct_size| can grow in
+//   later releases. Callers set struct_size = sizeof(the struct) (the *_init
+//   functions do it). A struct from a newer header is accepted when the
+//   fields this library does not know are zero.
+// - Threads. Functions may be called from any thread. Calls on distinct
+//   handles never interfere. Unless stated otherwise, calls that only read a
+//   handle (queries, launches) may run concurrently on the same handle; a
+//   destroy must not run concurrently with any other call on that handle or
+//   on the handles it owns.
+#ifndef HELIONRT_H
+#define HELIONRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//===----------------------------------------------------------------------===//
+// Visibility
+//===----------------------------------------------------------------------===//
+
+// HRT_API marks the functions exported from the shared library. The build of
+// the library defines HRT_BUILDING_LIBRARY. On Windows, users of the static
+// library define HRT_STATIC_LIBRARY.
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(HRT_STATIC_LIBRARY)
+#define HRT_API
+#elif defined(HRT_BUILDING_LIBRARY)
+#define HRT_API __declspec(dllexport)
+#else
+#define HRT_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define HRT_API __attribute__((visibility("default")))
+#else
+#define HRT_API
+#endif
+
+//===----------------------------------------------------------------------===//
+// Versions
+//===----------------------------------------------------------------------===//
+
+#define HRT_VERSION_MAJOR 0
+#define HRT_VERSION_MINOR 1
+#define HRT_VERSION_PATCH 0
+// MAJOR * 10000 + MINOR * 100 + PATCH: 0.1.0 is 100.
+#define HRT_VERSION_NUMBER (HRT_VERSION_MAJOR * 10000 + HRT_VERSION_MINOR * 100 + HRT_VERSION_PATCH)
+#define HRT_VERSION_STRINGIFY_(x) #x
+#define HRT_VERSION_STRINGIFY(x) HRT_VERSION_STRINGIFY_(x)
+#define HRT_VERSION_STRING                 \
+  HRT_VERSION_STRINGIFY(HRT_VERSION_MAJOR) \
+  "." HRT_VERSION_STRINGIFY(HRT_VERSION_MINOR) "." HRT_VERSION_STRINGIFY(HRT_VERSION_PATCH)
+
+// Version of the loaded library, to compare with HRT_VERSION_NUMBER of the
+// header the caller was compiled against. Thread-safe.
+// @return HRT_VERSION_NUMBER of the library.
+HRT_API uint32_t hrt_version_number(void);
+
+// Version of the loaded library as text, e.g. "0.1.0". Thread-safe.
+// @return a static NUL-terminated string; never NULL.
+HRT_API const char* hrt_version_string(void);
+
+// Version of the binary tile-IR format this library reads and writes. The
+// library reads modules of the same major version and any minor version.
+// Thread-safe.
+// @return (major << 16) | minor.
+HRT_API uint32_t hrt_ir_format_version(void);
+
+//===----------------------------------------------------------------------===//
+// Status codes and errors
+//===----------------------------------------------------------------------===//
+
+// Result of every fallible call. Values are stable ABI; new codes are only
+// appended.
+typedef enum hrt_status_e {
+  HRT_OK = 0,
+  // An argument is NULL, out of its domain, or contradicts another argument.
+  HRT_ERROR_INVALID_ARGUMENT = 1,
+  // A named thing (kernel, file) does not exist.
+  HRT_ERROR_NOT_FOUND = 2,
+  // An allocation failed (host or device).
+  HRT_ERROR_OUT_OF_MEMORY = 3,
+  // A backend or driver is missing or not usable on this machine.
+  HRT_ERROR_UNAVAILABLE = 4,
+  // The request is valid but not implemented for this device or build.
+  HRT_ERROR_UNSUPPORTED = 5,
+  // Input bytes are malformed (bad magic, checksum, truncation).
+  HRT_ERROR_CORRUPT_DATA = 6,
+  // Input is of a format version this library does not read.
+  HRT_ERROR_VERSION_MISMATCH = 7,
+  // A kernel broke a rule of the IR (types, shapes, scoping).
+  HRT_ERROR_VERIFICATION_FAILED = 8,
+  // The text form could not be parsed; the message holds line and column.
+  HRT_ERROR_PARSE = 9,
+  // Reading or writing a file failed.
+  HRT_ERROR_IO = 10,
+  // The device or its driver reported a failure.
+  HRT_ERROR_DEVICE = 11,
+  // The call is not valid in the current state (e.g. destroying a runtime
+  // that still has modules).
+  HRT_ERROR_FAILED_PRECONDITION = 12,
+  // An index or size is outside its range, or a buffer is too small.
+  HRT_ERROR_OUT_OF_RANGE = 13,
+  // A bug in the library.
+  HRT_ERROR_INTERNAL = 14,
+  HRT_STATUS_MAX_ENUM = 0x7fffffff
+} hrt_status_t;
+
+// Name of a status code, e.g. "INVALID_ARGUMENT", or "UNKNOWN" for values
+// outside the enum. Thread-safe.
+// @return a static NUL-terminated string; never NULL.
+HRT_API const char* hrt_status_string(hrt_status_t status);
+
+// Message of the last failing call made on the calling thread, e.g.
+// "hrt_module_get_kernel: no kernel named 'gemm' in module (kernels: add)".
+// Every failing call replaces it; successful calls leave it unchanged; other
+// threads' calls never touch it.
+// @return a NUL-terminated string owned by the library, valid until the next
+//         failing call on this thread; "" if no call has failed on this
+//         thread. Never NULL.
+HRT_API const char* hrt_last_error_message(void);
+
+//===----------------------------------------------------------------------===//
+// Runtime
+//===----------------------------------------------------------------------===//
+
+// The root object: devices, logging and allocation hooks. Maps (roughly) to a
+// CUDA primary context set or a VkInstance.
+typedef struct hrt_runtime_t hrt_runtime_t;
+
+typedef enum hrt_log_level_e {
+  HRT_LOG_LEVEL_DEBUG = 0,
+  HRT_LOG_LEVEL_INFO = 1,
+  HRT_LOG_LEVEL_WARNING = 2,
+  HRT_LOG_LEVEL_ERROR = 3,
+  HRT_LOG_LEVEL_MAX_ENUM = 0x7fffffff
+} hrt_log_level_t;
+
+// Receives log messages at or above the runtime's minimum level, on the
+// thread that made the call which logs. |message| is valid only during the
+// callback. The callback must be thread-safe if the runtime is used from
+// several threads, and must not destroy the runtime or its modules.
+typedef void (*hrt_log_callback_t)(void* user_data, hrt_log_level_t level, const char* message);
+
+// Allocation hooks for the runtime's handle objects. They cover the memory of
+// the hrt_runtime_t, hrt_module_t and hrt_kernel_t objects themselves. They do
+// NOT cover what those objects hold inside (the decoded IR, names, bound-kernel
+// caches, temporaries of the interpreter), which comes from the C++ heap, nor
+// device memory. |alloc| returns memory of at least |size| bytes aligned to
+// |alignment| (a power of two), or NULL on failure; |free| releases a block
+// returned by |alloc| (never NULL). Either both are set or both are NULL (the
+// library's default). Must be thread-safe when the runtime is used from
+// several threads.
+typedef struct hrt_allocator_t {
+  void* self;
+  void* (*alloc)(void* self, size_t size, size_t alignment);
+  void (*free)(void* self, void* ptr);
+} hrt_allocator_t;
+
+typedef struct hrt_runtime_options_t {
+  // sizeof(hrt_runtime_options_t); see "Versioned structs" above.
+  size_t struct_size;
+  // Optional log sink; NULL discards log messages.
+  hrt_log_callback_t log_callback;
+  void* log_user_data;
+  // Messages below this level are not formatted nor delivered.
+  hrt_log_level_t log_min_level;
+  // Optional allocation hooks; all zero means the library's default.
+  hrt_allocator_t allocator;
+} hrt_runtime_options_t;
+
+// Fills |options| with the defaults: struct_size set, no log callback,
+// minimum level HRT_LOG_LEVEL_WARNING, default allocator. Thread-safe.
+// @return HRT_OK, or HRT_ERROR_INVALID_ARGUMENT if |options| is NULL.
+HRT_API hrt_status_t hrt_runtime_options_init(hrt_runtime_options_t* options);
+
+// Creates a runtime and enumerates the devices of every registered backend
+// (cheaply: a device's driver objects are created when it is first used).
+// |options| may be NULL for the defaults; it is copied. On success
+// *|out_runtime| receives a runtime the caller destroys with
+// hrt_runtime_destroy(). Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (|out_runtime| NULL, bad
+//         struct_size, log level out of range, only one allocator hook set);
+//         HRT_ERROR_OUT_OF_MEMORY.
+HRT_API hrt_status_t hrt_runtime_create(const hrt_runtime_options_t* options,
+                                        hrt_runtime_t** out_runtime);
+
+// Destroys |runtime| and its devices. Every module loaded from it must have
+// been destroyed first. |runtime| may be NULL (no-op). Not thread-safe with
+// any other call on |runtime|.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live runtime);
+//         HRT_ERROR_FAILED_PRECONDITION if modules are still alive (nothing
+//         is destroyed then).
+HRT_API hrt_status_t hrt_runtime_destroy(hrt_runtime_t* runtime);
+
+//===----------------------------------------------------------------------===//
+// Devices
+//===----------------------------------------------------------------------===//
+
+// Backends. Values are stable ABI.
+typedef enum hrt_backend_e {
+  // The tile-IR interpreter on the host CPU; always present.
+  HRT_BACKEND_CPU_REFERENCE = 0,
+  HRT_BACKEND_CUDA = 1,
+  HRT_BACKEND_HIP = 2,
+  HRT_BACKEND_VULKAN = 3,
+  HRT_BACKEND_LEVEL_ZERO = 4,
+  HRT_BACKEND_MAX_ENUM = 0x7fffffff
+} hrt_backend_t;
+
+#define HRT_DEVICE_NAME_CAPACITY 128
+#define HRT_DEVICE_VENDOR_CAPACITY 64
+#define HRT_DEVICE_ARCH_CAPACITY 64
+
+typedef struct hrt_device_properties_t {
+  // Set by the caller to sizeof(hrt_device_properties_t) before the call; the
+  // library writes no byte past it.
+  size_t struct_size;
+  hrt_backend_t backend;
+  // Units that run programs in parallel (SMs, CUs; host threads used by the
+  // reference device).
+  uint32_t compute_units;
+  // Memory the device can allocate from, in bytes (host memory for the
+  // reference device); 0 when unknown.
+  uint64_t memory_bytes;
+  // NUL-terminated, truncated to fit.
+  char name[HRT_DEVICE_NAME_CAPACITY];
+  char vendor[HRT_DEVICE_VENDOR_CAPACITY];
+  // Architecture, e.g. "sm_90", "gfx942", "x86_64".
+  char arch[HRT_DEVICE_ARCH_CAPACITY];
+  // Device UUID as reported by the driver; all zero when the backend has
+  // none (the reference device).
+  uint8_t uuid[16];
+  // Lanes that execute in lock step (warp, wavefront, subgroup); 1 on the
+  // reference device.
+  uint32_t subgroup_size;
+} hrt_device_properties_t;
+
+// Number of devices found when |runtime| was created; devices are indexed
+// 0..count-1, best first: GPU devices before the CPU reference device, which
+// is always present and always last. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL or invalid arguments).
+HRT_API hrt_status_t hrt_device_count(const hrt_runtime_t* runtime, uint32_t* out_count);
+
+// Describes device |index|. The caller sets out_properties->struct_size.
+// Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL arguments, struct_size
+//         smaller than this header's struct); HRT_ERROR_OUT_OF_RANGE (|index|
+//         not below hrt_device_count()).
+HRT_API hrt_status_t hrt_device_get_properties(const hrt_runtime_t* runtime, uint32_t index,
+                                               hrt_device_properties_t* out_properties);
+
+// The device's fingerprint: a "key=value;..." string naming everything a
+// compiled kernel depends on, e.g.
+// "backend=cpu-reference;arch=x86_64;threads=1;interp=1". Caches key on it.
+// Works like snprintf: *|out_length| (if |out_length| is not NULL) receives
+// the full length without the NUL terminator, and |buffer| receives as much
+// as fits, always NUL-terminated when |capacity| > 0. Pass |buffer| = NULL
+// and |capacity| = 0 to ask for the length only. Thread-safe.
+// @return HRT_OK when the whole string (and its NUL) fit, or for a length
+//         query; HRT_ERROR_OUT_OF_RANGE when |capacity| is too small (the
+//         truncated prefix and *|out_length| are still written);
+//         HRT_ERROR_INVALID_ARGUMENT (NULL runtime, |buffer| NULL with
+//         |capacity| > 0, length query with |out_length| NULL);
+//         HRT_ERROR_OUT_OF_RANGE (|index| not below hrt_device_count()).
+HRT_API hrt_status_t hrt_device_get_fingerprint(const hrt_runtime_t* runtime, uint32_t index,
+                                                char* buffer, size_t capacity, size_t* out_length);
+
+//===----------------------------------------------------------------------===//
+// Modules
+//===----------------------------------------------------------------------===//
+
+// A set of verified tile-IR kernels. Maps (roughly) to a CUmodule or a
+// VkShaderModule holding several entry points.
+typedef struct hrt_module_t hrt_module_t;
+// One kernel of a module; owned by the module (never destroyed on its own).
+typedef struct hrt_kernel_t hrt_kernel_t;
+
+// Loads a module from |size| bytes at |data|: the binary form (recognized by
+// its magic) or the text form. The bytes are copied and may be freed after
+// the call. On success *|out_module| receives a module the caller destroys
+// with hrt_module_destroy() before destroying |runtime|. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL arguments, |size| 0);
+//         binary: HRT_ERROR_CORRUPT_DATA, HRT_ERROR_VERSION_MISMATCH;
+//         text: HRT_ERROR_PARSE; both: HRT_ERROR_VERIFICATION_FAILED,
+//         HRT_ERROR_OUT_OF_MEMORY.
+HRT_API hrt_status_t hrt_module_load(hrt_runtime_t* runtime, const void* data, size_t size,
+                                     hrt_module_t** out_module);
+
+// Like hrt_module_load() with the contents of the file at |path| (a
+// NUL-terminated path in the platform's encoding). Text-form errors name the
+// path. Thread-safe.
+// @return as hrt_module_load(), plus HRT_ERROR_NOT_FOUND (no such file) and
+//         HRT_ERROR_IO (unreadable, or larger than 1 GiB).
+HRT_API hrt_status_t hrt_module_load_file(hrt_runtime_t* runtime, const char* path,
+                                          hrt_module_t** out_module);
+
+// Destroys |module| and its kernels. No launch of one of its kernels may be
+// running. |module| may be NULL (no-op).
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live module).
+HRT_API hrt_status_t hrt_module_destroy(hrt_module_t* module);
+
+// Number of kernels in |module|. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT.
+HRT_API hrt_status_t hrt_module_kernel_count(const hrt_module_t* module, uint32_t* out_count);
+
+// Name of kernel |index| of |module| (in the order of the module). Thread-safe.
+// @return HRT_OK, *|out_name| owned by the module; HRT_ERROR_INVALID_ARGUMENT;
+//         HRT_ERROR_OUT_OF_RANGE (|index| not below the kernel count).
+HRT_API hrt_status_t hrt_module_kernel_name(const hrt_module_t* module, uint32_t index,
+                                            const char** out_name);
+
+// Finds the kernel called |name| (NUL-terminated). Thread-safe.
+// @return HRT_OK, *|out_kernel| owned by |module|; HRT_ERROR_INVALID_ARGUMENT;
+//         HRT_ERROR_NOT_FOUND (no such kernel; the message lists the names).
+HRT_API hrt_status_t hrt_module_get_kernel(const hrt_module_t* module, const char* name,
+                                           hrt_kernel_t** out_kernel);
+
+//===----------------------------------------------------------------------===//
+// Kernel introspection
+//===----------------------------------------------------------------------===//
+//
+// Enough to generate a typed binding for a kernel: its parameters (tensors
+// with a rank, an element type and a shape symbol per dimension, or scalars),
+// its tunables (candidates and default) and its dtype parameters.
+
+// Element types. Values are stable ABI (and equal the binary IR's codes).
+typedef enum hrt_dtype_e {
+  HRT_DTYPE_BOOL = 0,  // one byte per element
+  HRT_DTYPE_I8 = 1,
+  HRT_DTYPE_U8 = 2,
+  HRT_DTYPE_I16 = 3,
+  HRT_DTYPE_I32 = 4,
+  HRT_DTYPE_I64 = 5,
+  HRT_DTYPE_F16 = 6,
+  HRT_DTYPE_BF16 = 7,
+  HRT_DTYPE_F32 = 8,
+  HRT_DTYPE_MAX_ENUM = 0x7fffffff
+} hrt_dtype_t;
+
+typedef enum hrt_param_kind_e {
+  HRT_PARAM_KIND_TENSOR = 0,
+  HRT_PARAM_KIND_SCALAR = 1,
+  HRT_PARAM_KIND_MAX_ENUM = 0x7fffffff
+} hrt_param_kind_t;
+
+#define HRT_MAX_RANK 4
+
+typedef struct hrt_kernel_param_info_t {
+  // Set by the caller to sizeof(hrt_kernel_param_info_t).
+  size_t struct_size;
+  const char* name;
+  hrt_param_kind_t kind;
+  // Tensor rank (1..HRT_MAX_RANK); 0 for scalars.
+  uint32_t rank;
+  // The element type: a concrete hrt_dtype_t, or -1 when the type is the
+  // dtype parameter |dtype_param| (then a config or inference binds it).
+  int32_t dtype;
+  // Index of the dtype parameter (see hrt_kernel_get_dtype_param()), or -1.
+  int32_t dtype_param;
+  // Shape symbol of each tensor dimension (0..rank-1), e.g. "N"; the same
+  // symbol on two dimensions means their sizes must be equal at launch.
+  // Unused entries are NULL.
+  const char* dims[HRT_MAX_RANK];
+} hrt_kernel_param_info_t;
+
+typedef struct hrt_kernel_tunable_info_t {
+  // Set by the caller to sizeof(hrt_kernel_tunable_info_t).
+  size_t struct_size;
+  const char* name;
+  // The values a config may choose, distinct, in declaration order.
+  const int64_t* candidates;
+  size_t candidate_count;
+  // The value used when a launch's config does not set this tunable.
+  int64_t default_value;
+} hrt_kernel_tunable_info_t;
+
+typedef struct hrt_kernel_dtype_param_info_t {
+  // Set by the caller to sizeof(hrt_kernel_dtype_param_info_t).
+  size_t struct_size;
+  const char* name;
+  // hrt_dtype_t values; the first is the default.
+  const int32_t* candidates;
+  size_t candidate_count;
+} hrt_kernel_dtype_param_info_t;
+
+// Name of |kernel|. Thread-safe.
+// @return HRT_OK, *|out_name| owned by the kernel's module;
+//         HRT_ERROR_INVALID_ARGUMENT.
+HRT_API hrt_status_t hrt_kernel_name(const hrt_kernel_t* kernel, const char** out_name);
+
+// Number of parameters (= arguments of a launch). Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT.
+HRT_API hrt_status_t hrt_kernel_param_count(const hrt_kernel_t* kernel, uint32_t* out_count);
+
+// Describes parameter |index|. Pointers in *|out_info| are owned by the
+// kernel's module. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL, bad struct_size);
+//         HRT_ERROR_OUT_OF_RANGE (|index| not below the parameter count).
+HRT_API hrt_status_t hrt_kernel_get_param(const hrt_kernel_t* kernel, uint32_t index,
+                                          hrt_kernel_param_info_t* out_info);
+
+// Number of tunables. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT.
+HRT_API hrt_status_t hrt_kernel_tunable_count(const hrt_kernel_t* kernel, uint32_t* out_count);
+
+// Describes tunable |index|. Pointers in *|out_info| are owned by the
+// kernel's module. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT; HRT_ERROR_OUT_OF_RANGE.
+HRT_API hrt_status_t hrt_kernel_get_tunable(const hrt_kernel_t* kernel, uint32_t index,
+                                            hrt_kernel_tunable_info_t* out_info);
+
+// Number of dtype parameters. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT.
+HRT_API hrt_status_t hrt_kernel_dtype_param_count(const hrt_kernel_t* kernel, uint32_t* out_count);
+
+// Describes dtype parameter |index|. Pointers in *|out_info| are owned by the
+// kernel's module. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT; HRT_ERROR_OUT_OF_RANGE.
+HRT_API hrt_status_t hrt_kernel_get_dtype_param(const hrt_kernel_t* kernel, uint32_t index,
+                                                hrt_kernel_dtype_param_info_t* out_info);
+
+//===----------------------------------------------------------------------===//
+// Launch
+//===----------------------------------------------------------------------===//
+//
+// HowTo:
+//  1. Describe each argument, in parameter order: a tensor is a device
+//     address plus dtype, sizes and strides (in elements); a scalar is an
+//     integer or a float by value.
+//  2. Optionally choose values for tunables and dtype parameters in config
+//     entries. Unset tunables take their defaults. Unset dtype parameters are
+//     inferred from the dtypes of the tensors that use them, else take their
+//     first candidate.
+//  3. Fill an hrt_launch_params_t (start from hrt_launch_params_init()) and
+//     call hrt_kernel_launch().
+//
+// The kernel is bound to the resulting config once and the bound form is
+// cached inside the kernel handle, so later launches with the same config
+// skip binding.
+
+typedef struct hrt_tensor_t {
+  // Device address of element (0, ..., 0). On the reference device, a host
+  // pointer. Must be aligned to the element size; may be 0 only when the
+  // tensor has no elements.
+  uint64_t address;
+  // An hrt_dtype_t.
+  int32_t dtype;
+  uint32_t rank;
+  // Sizes (>= 0) and strides (in elements; may be negative or 0) of
+  // dimensions 0..rank-1; the rest is ignored.
+  int64_t shape[HRT_MAX_RANK];
+  int64_t strides[HRT_MAX_RANK];
+} hrt_tensor_t;
+
+typedef enum hrt_arg_kind_e {
+  HRT_ARG_KIND_TENSOR = 0,  // value.tensor; for tensor parameters
+  HRT_ARG_KIND_INT = 1,     // value.i; for integer and bool scalars
+  HRT_ARG_KIND_FLOAT = 2,   // value.f; for f16, bf16 and f32 scalars
+  HRT_ARG_KIND_MAX_ENUM = 0x7fffffff
+} hrt_arg_kind_t;
+
+typedef struct hrt_arg_t {
+  // An hrt_arg_kind_t.
+  int32_t kind;
+  union {
+    hrt_tensor_t tensor;
+    // Must be representable in the parameter's dtype (0 or 1 for bool).
+    int64_t i;
+    // Rounded to the parameter's dtype.
+    double f;
+  } value;
+} hrt_arg_t;
+
+// Binds a tunable (value = the number) or a dtype parameter (value = an
+// hrt_dtype_t) by name.
+typedef struct hrt_config_entry_t {
+  const char* name;
+  int64_t value;
+} hrt_config_entry_t;
+
+typedef struct hrt_launch_params_t {
+  // sizeof(hrt_launch_params_t); see "Versioned structs" above.
+  size_t struct_size;
+  // Index of the device to run on (see hrt_device_count()).
+  uint32_t device_index;
+  // The native stream or queue to enqueue on (CUstream, hipStream_t,
+  // VkQueue...), owned by the caller. Must be NULL on the reference device,
+  // which runs the launch synchronously on the calling thread.
+  void* stream;
+  // One argument per kernel parameter, in order.
+  const hrt_arg_t* args;
+  size_t arg_count;
+  // Config entries; each names a tunable or dtype parameter at most once.
+  const hrt_config_entry_t* config;
+  size_t config_count;
+} hrt_launch_params_t;
+
+// Fills |params| with an empty launch on device 0 (the best device): struct_size set,
+// everything else zero. Thread-safe.
+// @return HRT_OK, or HRT_ERROR_INVALID_ARGUMENT if |params| is NULL.
+HRT_API hrt_status_t hrt_launch_params_init(hrt_launch_params_t* params);
+
+// Launches |kernel| over its grid. Checks the arguments against the
+// signature first (count, kinds, dtypes, ranks, sizes that share a shape
+// symbol), resolves and binds the config, then runs: on the reference device
+// synchronously, reading and writing host memory at the tensors' addresses.
+// The library cannot check that a tensor's memory really spans its sizes and
+// strides: that is the caller's promise. Thread-safe: several threads may
+// launch the same kernel at once (the bound-kernel cache is locked
+// internally); the caller orders accesses to shared tensor memory.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL, wrong argument count or
+//         kind, dtype not matching the parameter or contradicting another
+//         tensor, bad rank or size, misaligned or NULL address, unknown or
+//         repeated config name, config value outside the candidates or
+//         violating a constraint, non-NULL stream on the reference device);
+//         HRT_ERROR_OUT_OF_RANGE (device index, or an access out of a
+//         tensor's bounds detected by the reference device);
+//         HRT_ERROR_OUT_OF_MEMORY.
+HRT_API hrt_status_t hrt_kernel_launch(hrt_kernel_t* kernel, const hrt_launch_params_t* params);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+#endif  // HELIONRT_H
+
+//===----------------------------------------------------------------------===//
+// Experimental API
+//===----------------------------------------------------------------------===//
+//
+// Declarations below may change or disappear in any release. They are only
+// visible when HRT_EXPERIMENTAL_API is defined before including this header,
+// and have their own include guard so that a second inclusion with the macro
+// defined makes them appear.
+#if defined(HRT_EXPERIMENTAL_API) && !defined(HELIONRT_H_EXPERIMENTAL)
+#define HELIONRT_H_EXPERIMENTAL
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum hrt_module_format_e {
+  HRT_MODULE_FORMAT_BINARY = 0,
+  HRT_MODULE_FORMAT_TEXT = 1,
+  HRT_MODULE_FORMAT_MAX_ENUM = 0x7fffffff
+} hrt_module_format_t;
+
+// Serializes |module| in |format|. Binary output is deterministic: loading it
+// and writing it again gives the same bytes. Works like snprintf, for both
+// formats: *|out_length| (if not NULL) receives the output length without a
+// terminator, and |buffer| receives as much as fits followed by a NUL byte.
+// Pass |buffer| = NULL and |capacity| = 0 to ask for the length only.
+// Thread-safe.
+// @return HRT_OK; HRT_ERROR_OUT_OF_RANGE when |capacity| <= the length;
+//         HRT_ERROR_INVALID_ARGUMENT (NULL module, unknown format, |buffer|
+//         NULL with |capacity| > 0, length query with |out_length| NULL).
+HRT_API hrt_status_t hrt_module_write(const hrt_module_t* module, hrt_module_format_t format,
+                                      void* buffer, size_t capacity, size_t* out_length);
+
+// Number of bound kernels cached in |kernel| (one per distinct config it was
+// launched with, up to an internal limit). For tests and diagnostics.
+// Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT.
+HRT_API hrt_status_t hrt_kernel_cached_config_count(const hrt_kernel_t* kernel, size_t* out_count);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+#endif  // HRT_EXPERIMENTAL_API

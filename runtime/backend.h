@@ -1,0 +1,81 @@
+// The internal interface every backend implements.
+//
+// A backend registers a BackendFactory (backend_registry.cc) with two entry
+// points: a cheap |enumerate| that lists its devices without creating driver
+// objects (a machine without the driver simply reports none), and a lazy
+// |create| that builds a Device the first time it is used.
+//
+// A device is a struct whose first member is `Device base` and whose vtable is
+// a `static const DeviceVTable` with designated initializers; |destroy| comes
+// first. Backends that load a driver at run time (CUDA via dlopen, Vulkan...)
+// keep their resolved symbol table inside their device or factory state,
+// never in globals visible to other backends.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "codegen/ir/bind.h"
+#include "runtime/c_api.h"
+
+namespace hrt::runtime {
+
+// A device as enumerated: everything hrt_device_get_properties() and the
+// fingerprint report, known before the device is created.
+struct DeviceDesc {
+  hrt_backend_t backend = HRT_BACKEND_CPU_REFERENCE;
+  uint32_t ordinal = 0;  // index within its backend
+  std::string name;
+  std::string vendor;
+  std::string arch;
+  std::string fingerprint;  // "key=value;..."
+  uint32_t compute_units = 0;
+  uint32_t subgroup_size = 0;
+  uint64_t memory_bytes = 0;
+  std::array<uint8_t, 16> uuid{};
+};
+
+// One launch argument after validation against the bound kernel's signature.
+// Tensors: |address| plus sizes and strides in elements. Scalars: |i| for
+// integers and bool, |f| for floats.
+struct KernelArg {
+  uint64_t address = 0;
+  uint32_t rank = 0;
+  std::array<int64_t, ir::kMaxRank> shape{};
+  std::array<int64_t, ir::kMaxRank> strides{};
+  int64_t i = 0;
+  double f = 0.0;
+};
+
+struct Device;
+
+struct DeviceVTable {
+  // Releases the device and everything it created. Must be first.
+  void (*destroy)(Device* device);
+  // Enqueues |kernel| on |stream| (the caller's native stream/queue, or NULL).
+  // |args| match the kernel's parameters in count, kind and rank.
+  Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const KernelArg> args,
+                   void* stream);
+};
+
+// Base of every device object; at offset 0 of the backend's struct.
+struct Device {
+  const DeviceVTable* vtable;
+};
+
+struct BackendFactory {
+  hrt_backend_t backend;
+  const char* name;  // "cpu-reference", "cuda", ...
+  // Appends the backend's devices to |out|. Cheap: no driver contexts. A
+  // missing driver is not an error (no devices); an error is reported and
+  // the backend skipped by the caller.
+  Status (*enumerate)(std::vector<DeviceDesc>* out);
+  // Creates the device described by |desc| (from this factory's enumerate).
+  Result<Device*> (*create)(const DeviceDesc& desc);
+};
+
+}  // namespace hrt::runtime

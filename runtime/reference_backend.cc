@@ -1,0 +1,124 @@
+// The CPU reference device: adapts KernelArg to interp::Arg and calls
+// interp::Run.
+#include "runtime/reference_backend.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "codegen/interp/interpreter.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+namespace hrt::runtime {
+namespace {
+
+struct ReferenceDevice {
+  Device base;  // must be first
+};
+static_assert(std::is_standard_layout_v<ReferenceDevice> && offsetof(ReferenceDevice, base) == 0);
+
+ReferenceDevice* Cast(Device* device) {
+  return reinterpret_cast<ReferenceDevice*>(device);
+}
+
+void ReferenceDestroy(Device* device) {
+  delete Cast(device);
+}
+
+Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
+                       std::span<const KernelArg> args, void* stream) {
+  if (stream != nullptr) {
+    return InvalidArgument(
+        "stream must be NULL on the CPU reference device (it runs launches synchronously)");
+  }
+  std::vector<interp::Arg> interp_args(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    const KernelArg& in = args[i];
+    interp::Arg& out = interp_args[i];
+    if (in.address > UINTPTR_MAX) {
+      return InvalidArgument("argument " + std::to_string(i) +
+                             ": address does not fit a host pointer");
+    }
+    out.data = reinterpret_cast<void*>(static_cast<uintptr_t>(in.address));
+    out.rank = in.rank;
+    for (uint32_t d = 0; d < in.rank && d < ir::kMaxRank; ++d) {
+      out.shape[d] = in.shape[d];
+      out.strides[d] = in.strides[d];
+    }
+    out.i = in.i;
+    out.f = in.f;
+  }
+  return interp::Run(kernel, interp_args);
+}
+
+const DeviceVTable kReferenceDeviceVTable = {
+    .destroy = ReferenceDestroy,
+    .launch = ReferenceLaunch,
+};
+
+uint64_t HostMemoryBytes() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_size > 0) {
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+  }
+#endif
+  return 0;
+}
+
+Status ReferenceEnumerate(std::vector<DeviceDesc>* out) {
+  DeviceDesc desc;
+  desc.backend = HRT_BACKEND_CPU_REFERENCE;
+  desc.ordinal = 0;
+  desc.name = "helionrt reference interpreter";
+  desc.vendor = "helionrt";
+  desc.arch = HostArchName();
+  // The interpreter runs one program instance at a time on the calling thread.
+  desc.compute_units = 1;
+  desc.subgroup_size = 1;
+  desc.memory_bytes = HostMemoryBytes();
+  desc.fingerprint = "backend=cpu-reference;arch=" + desc.arch +
+                     ";threads=1;interp=" + std::to_string(kReferenceInterpreterVersion);
+  out->push_back(std::move(desc));
+  return Status::Ok();
+}
+
+Result<Device*> ReferenceCreate(const DeviceDesc& /*desc*/) {
+  auto* device = new ReferenceDevice{Device{&kReferenceDeviceVTable}};
+  return &device->base;
+}
+
+}  // namespace
+
+const char* HostArchName() {
+#if defined(__x86_64__) || defined(_M_X64)
+  return "x86_64";
+#elif defined(__aarch64__) || defined(_M_ARM64)
+  return "aarch64";
+#elif defined(__i386__) || defined(_M_IX86)
+  return "x86";
+#elif defined(__arm__)
+  return "arm";
+#elif defined(__riscv) && __riscv_xlen == 64
+  return "riscv64";
+#elif defined(__powerpc64__)
+  return "ppc64";
+#else
+  return "unknown";
+#endif
+}
+
+const BackendFactory kReferenceBackendFactory = {
+    .backend = HRT_BACKEND_CPU_REFERENCE,
+    .name = "cpu-reference",
+    .enumerate = ReferenceEnumerate,
+    .create = ReferenceCreate,
+};
+
+}  // namespace hrt::runtime

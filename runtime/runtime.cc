@@ -1,0 +1,93 @@
+// hrt_runtime_*: options, creation and destruction of the runtime.
+#include "runtime/runtime.h"
+
+#include "runtime/api_status.h"
+#include "runtime/versioned_struct.h"
+
+namespace hrt::runtime {
+namespace {
+
+hrt_runtime_options_t DefaultOptions() {
+  hrt_runtime_options_t options{};
+  options.struct_size = sizeof(options);
+  options.log_callback = nullptr;
+  options.log_user_data = nullptr;
+  options.log_min_level = HRT_LOG_LEVEL_WARNING;
+  options.allocator = hrt_allocator_t{nullptr, nullptr, nullptr};
+  return options;
+}
+
+Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** out_runtime) {
+  HRT_RETURN_IF_ERROR(CheckOut(out_runtime, "out_runtime"));
+  *out_runtime = nullptr;
+  hrt_runtime_options_t options = DefaultOptions();
+  if (options_in != nullptr) {
+    HRT_ASSIGN_OR_RETURN(options, ReadVersionedStruct(options_in, "options"));
+  }
+  const auto level = static_cast<int32_t>(options.log_min_level);
+  if (level < HRT_LOG_LEVEL_DEBUG || level > HRT_LOG_LEVEL_ERROR) {
+    return InvalidArgument("options.log_min_level " + std::to_string(level) +
+                           " is not an hrt_log_level_t");
+  }
+  HRT_RETURN_IF_ERROR(CheckAllocator(options.allocator).Annotate("options"));
+
+  HRT_ASSIGN_OR_RETURN(hrt_runtime_t * runtime, NewHandle<hrt_runtime_t>(options.allocator));
+  runtime->allocator = options.allocator;
+  runtime->log_callback = options.log_callback;
+  runtime->log_user_data = options.log_user_data;
+  runtime->log_min_level = options.log_min_level;
+  try {
+    runtime->devices.Enumerate([runtime](const std::string& m) {
+      Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] { return m; });
+    });
+  } catch (...) {
+    DeleteHandle(runtime->allocator, runtime);
+    throw;
+  }
+  *out_runtime = runtime;
+  Log(*runtime, HRT_LOG_LEVEL_INFO, [&] {
+    return std::string("created runtime (helionrt ") + HRT_VERSION_STRING +
+           "): " + std::to_string(runtime->devices.size()) + " device(s)";
+  });
+  return Status::Ok();
+}
+
+Status DestroyRuntime(hrt_runtime_t* runtime) {
+  if (runtime == nullptr) return Status::Ok();
+  HRT_RETURN_IF_ERROR(CheckRuntime(runtime));
+  const uint32_t live = runtime->live_modules.load();
+  if (live != 0) {
+    return Status(Code::kFailedPrecondition,
+                  "runtime still has " + std::to_string(live) +
+                      " live module(s); destroy them before the runtime");
+  }
+  DeleteHandle(runtime->allocator, runtime);
+  return Status::Ok();
+}
+
+}  // namespace
+
+}  // namespace hrt::runtime
+
+extern "C" {
+
+HRT_API hrt_status_t hrt_runtime_options_init(hrt_runtime_options_t* options) {
+  return hrt::runtime::Boundary("hrt_runtime_options_init", [&]() -> hrt::Status {
+    HRT_RETURN_IF_ERROR(hrt::runtime::CheckOut(options, "options"));
+    *options = hrt::runtime::DefaultOptions();
+    return hrt::Status::Ok();
+  });
+}
+
+HRT_API hrt_status_t hrt_runtime_create(const hrt_runtime_options_t* options,
+                                        hrt_runtime_t** out_runtime) {
+  return hrt::runtime::Boundary("hrt_runtime_create",
+                                [&] { return hrt::runtime::CreateRuntime(options, out_runtime); });
+}
+
+HRT_API hrt_status_t hrt_runtime_destroy(hrt_runtime_t* runtime) {
+  return hrt::runtime::Boundary("hrt_runtime_destroy",
+                                [&] { return hrt::runtime::DestroyRuntime(runtime); });
+}
+
+}  // extern "C"
