@@ -191,8 +191,9 @@ Status CheckType(const Kernel& kernel, const Type& type) {
   return Status::Ok();
 }
 
-Result<std::vector<Type>> InferResultTypes(const Kernel& k, const Op& op,
-                                           std::span<const Type> in) {
+namespace {
+
+Result<std::vector<Type>> InferUnchecked(const Kernel& k, const Op& op, std::span<const Type> in) {
   const OpInfo* info = GetOpInfo(op.code);
   if (!info) return VerificationFailed("unknown op code " + std::to_string(int(op.code)));
   if (!op.regions.empty() && op.code != OpCode::kFor) return OpError(op, "takes no region");
@@ -456,6 +457,20 @@ Result<std::vector<Type>> InferResultTypes(const Kernel& k, const Op& op,
       return std::vector<Type>{};
   }
   return OpError(op, "unhandled op class");
+}
+
+}  // namespace
+
+Result<std::vector<Type>> InferResultTypes(const Kernel& kernel, const Op& op,
+                                           std::span<const Type> operand_types) {
+  HRT_ASSIGN_OR_RETURN(std::vector<Type> types, InferUnchecked(kernel, op, operand_types));
+  // Derived types can exceed the limits their inputs respect (a broadcast of
+  // [2^20, 1] with [1, 2^20]); check them where they are made.
+  for (const Type& t : types) {
+    Status s = CheckType(kernel, t);
+    if (!s.ok()) return OpError(op, s.message());
+  }
+  return types;
 }
 
 }  // namespace hrt::ir

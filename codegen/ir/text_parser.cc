@@ -765,14 +765,7 @@ Status Parser::ParseStatement(uint32_t depth) {
   if (ids->size() != results.size()) {
     return ErrorAt(op_tok, mnemonic + " produced an unexpected number of results");
   }
-  for (size_t i = 0; i < results.size(); ++i) {
-    // Inference checks shape attributes but not every derived type (a
-    // broadcast of two large tiles); catch an oversized tile here, at the op,
-    // rather than in the final verification.
-    Status t = CheckType(b_->kernel(), b_->TypeOf((*ids)[i]));
-    if (!t.ok()) return ErrorAt(op_tok, mnemonic + ": " + t.message());
-    DefineValue(results[i], (*ids)[i]);
-  }
+  for (size_t i = 0; i < results.size(); ++i) DefineValue(results[i], (*ids)[i]);
 
   if (has_result && tok_.Is(":")) {
     const Token colon = tok_;
