@@ -34,7 +34,9 @@ bool LooksLikeBinaryModule(std::span<const uint8_t> data);
 // Parses and verifies a binary module. Every offset, length and count is
 // bounds-checked before use and the checksum is checked before anything else
 // is decoded. Errors: kCorruptData (bad magic, checksum, truncation, lengths
-// out of range), kVersionMismatch (other major version), kVerificationFailed.
+// out of range), kVersionMismatch (other major version), kUnsupported (an
+// unknown required section, unknown header or section flags),
+// kVerificationFailed.
 Result<Module> ReadModuleBinary(std::span<const uint8_t> data);
 
 }  // namespace hrt::ir
