@@ -1,0 +1,17 @@
+# Sourced by the README's commands: installs the Debian packages the build
+# needs when any is missing (fresh Debian 12, as root or with sudo).
+HRT_APT_PACKAGES=(build-essential cmake pkg-config libzstd-dev libxxhash-dev
+                  libgtest-dev libgmock-dev libbenchmark-dev)
+
+hrt_ensure_deps() {
+  local missing=()
+  for p in "${HRT_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "helionrt: installing missing packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds everything with
+# AddressSanitizer + UBSan and warnings as errors, and runs every test.
+# Tests labelled `gpu` skip with a reason when no device is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+hrt_ensure_deps
+build=${HRT_TEST_BUILD_DIR:-build/test}
+jobs=$(nproc)
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRT_SANITIZE=address,undefined \
+  -DHRT_WERROR=ON >/dev/null
+cmake --build "$build" -j"$jobs"
+ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@"

@@ -1,0 +1,40 @@
+// helionrt: command-line front end to libhelionrt.
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "tools/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(hrt::cli::Args);
+};
+
+constexpr Command kCommands[] = {
+    {"version", "print the library, IR-format and CLI versions", hrt::cli::CmdVersion},
+    {"demo", "run the standard kernels on the best device and check them", hrt::cli::CmdDemo},
+    {"ir", "check, print or assemble tile-IR files (run 'helionrt ir' for usage)", hrt::cli::CmdIr},
+};
+
+int Usage(FILE* out) {
+  std::fprintf(out, "usage: helionrt <command> [args]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  return out == stdout ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage(stderr);
+  const std::string_view name = argv[1];
+  if (name == "help" || name == "--help" || name == "-h") return Usage(stdout);
+  std::vector<std::string_view> args(argv + 2, argv + argc);
+  for (const Command& c : kCommands) {
+    if (name == c.name) return c.run(args);
+  }
+  std::fprintf(stderr, "helionrt: unknown command '%s'\n\n", argv[1]);
+  return Usage(stderr);
+}
