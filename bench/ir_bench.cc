@@ -2,7 +2,7 @@
 // decode + verify), verification alone, and config binding, over the
 // standard kernels in kernels/*.tile.
 //
-//   build/release/bench/hrt_ir_bench --benchmark_repetitions=5 \
+//   build/rel/bench/hrt_ir_bench --benchmark_repetitions=5 \
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 

@@ -3,13 +3,15 @@
 // enumerates no devices.
 #include "runtime/backend_registry.h"
 
+#include "runtime/cuda/cuda_backend.h"
 #include "runtime/reference_backend.h"
 
 namespace hrt::runtime {
 
 std::span<const BackendFactory* const> RegisteredBackends() {
   static const BackendFactory* const kFactories[] = {
-      // GPU backends go here, before the reference backend.
+      // GPU backends, best first, then the reference backend.
+      &cuda::kCudaBackendFactory,
       &kReferenceBackendFactory,
   };
   return kFactories;

@@ -149,8 +149,11 @@ int CmdDemo(Args args) {
   uint32_t count = 0;
   (void)hrt_device_count(rt, &count);
   std::printf("devices:\n");
-  // Devices are listed best first; take the first.
+  // Devices are listed best first, the reference device last. The demo keeps
+  // its tensors in host memory, which only the reference device can read, so
+  // it runs there until it learns to stage data in GPU memory.
   hrt_device_properties_t best{};
+  uint32_t run_index = 0;
   for (uint32_t i = 0; i < count; ++i) {
     hrt_device_properties_t p{};
     p.struct_size = sizeof(p);
@@ -158,21 +161,27 @@ int CmdDemo(Args args) {
     char fp[512] = {0};
     (void)hrt_device_get_fingerprint(rt, i, fp, sizeof(fp), nullptr);
     std::printf("  [%u] %-13s %s\n      fingerprint: %s\n", i, BackendName(p.backend), p.name, fp);
-    if (i == 0) best = p;
+    if (p.backend == HRT_BACKEND_CPU_REFERENCE) {
+      best = p;
+      run_index = i;
+    }
   }
   if (count == 0) {
     std::fprintf(stderr, "helionrt demo: no device\n");
     hrt_runtime_destroy(rt);
     return 1;
   }
-  std::printf("running on device [0] (%s)", BackendName(best.backend));
-  if (best.backend == HRT_BACKEND_CPU_REFERENCE) {
+  std::printf("running on device [%u] (%s): ", run_index, BackendName(best.backend));
+  if (run_index == 0) {
     std::printf(
-        ": this build has no GPU or Vulkan backend yet, so every kernel runs on the\n"
-        "CPU reference interpreter of the tile IR (the oracle GPU backends are tested "
-        "against), not on a GPU.\n");
+        "no GPU was found, so every kernel runs on the CPU reference\n"
+        "interpreter of the tile IR (the oracle GPU backends are tested against), not on a "
+        "GPU.\n");
   } else {
-    std::printf("\n");
+    std::printf(
+        "a GPU is present, but this demo keeps its tensors in host memory and does\n"
+        "not yet stage them in GPU memory, so every kernel runs on the CPU reference "
+        "interpreter.\n");
   }
 
   hrt_module_t* module = nullptr;
@@ -190,15 +199,15 @@ int CmdDemo(Args args) {
   for (DemoCase& c : cases) {
     hrt_kernel_t* kernel = nullptr;
     hrt_status_t s = hrt_module_get_kernel(module, c.kernel, &kernel);
-    std::vector<hrt_arg_t> args;
-    for (HostTensor& t : c.tensors) args.push_back(t.ToApiArg());
-    args.insert(args.end(), c.scalars.begin(), c.scalars.end());
+    std::vector<hrt_arg_t> launch_args;
+    for (HostTensor& t : c.tensors) launch_args.push_back(t.ToApiArg());
+    launch_args.insert(launch_args.end(), c.scalars.begin(), c.scalars.end());
     if (s == HRT_OK) {
       hrt_launch_params_t params;
       hrt_launch_params_init(&params);
-      params.device_index = 0;
-      params.args = args.data();
-      params.arg_count = args.size();
+      params.device_index = run_index;
+      params.args = launch_args.data();
+      params.arg_count = launch_args.size();
       s = hrt_kernel_launch(kernel, &params);
     }
     if (s != HRT_OK) {
