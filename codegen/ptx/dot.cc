@@ -1,0 +1,381 @@
+// Tile matrix products. Both operands are staged through shared memory:
+// written by their producers' layouts (or copied straight from global memory
+// when the operand is a load used only here), then read in the layout the
+// product needs.
+//
+// f16/bf16 with shapes the warps can tile: mma.sync.m16n8k16 with f32
+// accumulation. A and B are stored row-major with rows padded by 16 bytes
+// (so the eight row addresses of an ldmatrix hit distinct banks); A
+// fragments come from ldmatrix.x4, B fragments from ldmatrix.x4.trans (two
+// 8-column tiles at once) or .x2.trans. The accumulator stays in the mma
+// layout (layout.h), across loop iterations too.
+//
+// Everything else (f32 inputs, odd shapes): each thread computes its own
+// output elements with separately rounded products and sums, in k order,
+// exactly the interpreter's arithmetic.
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "codegen/ptx/lowering.h"
+
+namespace hrt::ptx {
+namespace {
+
+using ir::DType;
+
+uint32_t Align16(int64_t v) {
+  return static_cast<uint32_t>((v + 15) & ~int64_t{15});
+}
+
+const char* VecSuffix(int64_t n) {
+  return n == 4 ? ".v4" : n == 2 ? ".v2" : "";
+}
+
+}  // namespace
+
+Reg Lowering::LoadSharedF32(DType dtype, Reg addr, int64_t offset) {
+  const Reg d = NewReg(Repr::kF32);
+  if (dtype == DType::kF32) {
+    code_.Ins("ld.shared.f32", {d, Opnd::Mem(addr, offset)});
+    return d;
+  }
+  const Reg h = code_.NewReg(RegClass::kB16);
+  code_.Ins("ld.shared.b16", {h, Opnd::Mem(addr, offset)});
+  if (dtype == DType::kF16) {
+    code_.Ins("cvt.f32.f16", {d, h});
+  } else {
+    const Reg w = NewReg(Repr::kI32);
+    code_.Ins("cvt.u32.u16", {w, h});
+    code_.Ins("shl.b32", {d, w, Opnd::Imm(16)});
+  }
+  return d;
+}
+
+Status Lowering::Stage(ir::ValueId v, DType dtype, uint32_t base, int64_t pitch) {
+  const ValueFacts& f = an_->values[v];
+  if (f.staged_load && f.def) return StageLoad(*f.def, dtype, base, pitch);
+  return StageOperand(v, dtype, base, pitch);
+}
+
+Status Lowering::StageOperand(ir::ValueId v, DType dtype, uint32_t base, int64_t pitch) {
+  const Shape shape = ShapeOf(TypeOf(v));
+  const ValueFacts& f = an_->values[v];
+  const LayoutId lay = f.kind == ValueKind::kTile ? f.layout : an_->Canonical(shape);
+  HRT_ASSIGN_OR_RETURN(Vals vals, At(v, lay));
+  const Layout& l = L(lay);
+  const int64_t esz = ir::DTypeSize(dtype);
+  const std::array<int64_t, 4> coef = {pitch, esz, 0, 0};
+  const Reg addr = SharedAddr(lay, coef, base);
+  const int64_t group = l.group;
+  const int64_t chunk = std::min<int64_t>(group * esz, 16);
+  const bool vector = group >= 2 && group * esz >= 4 && pitch % chunk == 0;
+  const Repr r = Repr::kF32;
+  for (int64_t g0 = 0; g0 < l.slots; g0 += vector ? group : 1) {
+    // A group lies in one row and is entirely inside or outside the tile.
+    const Val valid = SlotValid(lay, g0);
+    if (valid.is_const() && valid.off == 0) continue;
+    const Reg p = valid.is_const() ? Reg{} : valid.reg;
+    const int64_t off = FlatOffset(lay, coef, g0);
+    if (!vector) {
+      const Val x = vals[static_cast<size_t>(g0)];
+      if (dtype == DType::kF32) {
+        code_.InsIf(p, false, "st.shared.f32", {Opnd::Mem(addr, off), ToReg(x, r)});
+      } else {
+        const Reg h = code_.NewReg(RegClass::kB16);
+        code_.Ins(dtype == DType::kF16 ? "cvt.rn.f16.f32" : "cvt.rn.bf16.f32", {h, ToReg(x, r)});
+        code_.InsIf(p, false, "st.shared.b16", {Opnd::Mem(addr, off), h});
+      }
+      continue;
+    }
+    Regs words;
+    for (int64_t e = 0; e < group; e += (dtype == DType::kF32 ? 1 : 2)) {
+      const Reg lo = ToReg(vals[static_cast<size_t>(g0 + e)], r);
+      if (dtype == DType::kF32) {
+        words.push_back(lo);
+        continue;
+      }
+      const Reg hi = ToReg(vals[static_cast<size_t>(g0 + e + 1)], r);
+      const Reg w = NewReg(Repr::kI32);
+      code_.Ins(dtype == DType::kF16 ? "cvt.rn.f16x2.f32" : "cvt.rn.bf16x2.f32", {w, hi, lo});
+      words.push_back(w);
+    }
+    for (size_t w0 = 0; w0 < words.size(); w0 += 4) {
+      const size_t n = std::min<size_t>(4, words.size() - w0);
+      const std::span<const Reg> part(words.data() + w0, n);
+      const char* t = dtype == DType::kF32 ? ".f32" : ".b32";
+      code_.InsIf(p, false, std::string("st.shared") + VecSuffix(static_cast<int64_t>(n)) + t,
+                  {Opnd::Mem(addr, off + static_cast<int64_t>(w0) * 4),
+                   n == 1 ? Opnd(part[0]) : Opnd::Vec(part)});
+    }
+  }
+  return Status::Ok();
+}
+
+Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64_t pitch) {
+  const auto pi = static_cast<uint32_t>(load.ints[0]);
+  const bool has_mask = load.ints[1] == 1;
+  const ir::Param& param = k_.params[pi];
+  const uint32_t rank = param.rank;
+  const Shape shape = ShapeOf(TypeOf(load.results[0]));
+  const int64_t esz = ir::DTypeSize(dtype);
+  const LayoutId lay = an_->layouts.Add(MakeBlocked(shape, an_->threads, 16 / esz));
+  const Layout& l = L(lay);
+  const auto slots = static_cast<size_t>(l.slots);
+  std::vector<Vals> idx(rank);
+  std::vector<DType> idx_types(rank);
+  for (uint32_t k = 0; k < rank; ++k) {
+    HRT_ASSIGN_OR_RETURN(idx[k], At(load.operands[k], lay));
+    idx_types[k] = ElemType(load.operands[k]);
+  }
+  Vals mask(slots, Val::Const(1));
+  if (has_mask) {
+    HRT_ASSIGN_OR_RETURN(mask, At(load.operands.back(), lay));
+  }
+  const std::array<int64_t, 4> coef = {pitch, esz, 0, 0};
+  const Reg saddr = SharedAddr(lay, coef, base);
+  const float fill = RoundedFloat(dtype, load.fval);
+  uint32_t fill_bits = 0;
+  if (dtype == DType::kF16) {
+    fill_bits = ir::FloatToHalf(fill);
+  } else if (dtype == DType::kBF16) {
+    fill_bits = ir::FloatToBF16(fill);
+  } else {
+    std::memcpy(&fill_bits, &fill, sizeof fill_bits);
+  }
+  const int64_t group = l.group;
+  const bool vector = group >= 2 && group * esz >= 4 && pitch % std::min<int64_t>(group * esz, 16) == 0 &&
+                      Contiguous(load, rank, shape.rank);
+  const char* et = esz == 2 ? ".b16" : ".b32";
+  const RegClass cls = esz == 2 ? RegClass::kB16 : RegClass::kB32;
+
+  auto element = [&](size_t s, Val active, Val valid) {
+    if (valid.is_const() && valid.off == 0) return;
+    const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(s));
+    const Reg v = code_.NewReg(cls);
+    code_.Ins(esz == 2 ? "mov.b16" : "mov.b32", {v, Opnd::Imm(fill_bits)});
+    if (!(active.is_const() && active.off == 0)) {
+      std::vector<Val> at(rank);
+      for (uint32_t k = 0; k < rank; ++k) at[k] = idx[k][s];
+      const Reg a = Address(pi, dtype, at, idx_types);
+      code_.InsIf(active.is_const() ? Reg{} : active.reg, false, std::string("ld.global") + et,
+                  {v, Opnd::Mem(a)});
+    }
+    code_.InsIf(valid.is_const() ? Reg{} : valid.reg, false, std::string("st.shared") + et,
+                {Opnd::Mem(saddr, soff), v});
+  };
+
+  for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(vector ? group : 1)) {
+    const size_t n = static_cast<size_t>(vector ? group : 1);
+    std::vector<Val> valid(n), active(n);
+    for (size_t j = 0; j < n; ++j) {
+      valid[j] = SlotValid(lay, static_cast<int64_t>(g0 + j));
+      active[j] = And(valid[j], mask[g0 + j]);
+    }
+    if (!vector) {
+      element(g0, active[0], valid[0]);
+      continue;
+    }
+    if (valid[0].is_const() && valid[0].off == 0) continue;
+    std::vector<Val> at(rank);
+    for (uint32_t k = 0; k < rank; ++k) at[k] = idx[k][g0];
+    const Reg a0 = Address(pi, dtype, at, idx_types);
+    const int64_t bytes = group * esz;
+    const int64_t align = std::min<int64_t>(bytes, 16);
+    const Reg low = NewReg(Repr::kI64);
+    code_.Ins("and.b64", {low, a0, Opnd::Imm(align - 1)});
+    const Reg aligned = NewReg(Repr::kPred);
+    code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
+    Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
+    for (const Val& x : active) ok = And(ok, x);
+    const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
+    code_.BranchIf(ok.reg, true, slow, false);
+    const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
+    for (int64_t c = 0; c * 16 < bytes; ++c) {
+      const int64_t words = std::min<int64_t>(bytes - c * 16, 16) / 4;
+      const Regs w = code_.NewRegs(RegClass::kB32, static_cast<size_t>(words));
+      const Opnd vec = words == 1 ? Opnd(w[0]) : Opnd::Vec(w);
+      code_.Ins(std::string("ld.global") + VecSuffix(words) + ".b32", {vec, Opnd::Mem(a0, c * 16)});
+      code_.Ins(std::string("st.shared") + VecSuffix(words) + ".b32",
+                {Opnd::Mem(saddr, soff + c * 16), vec});
+    }
+    code_.Branch(done, false);
+    code_.Label(slow);
+    for (size_t j = 0; j < n; ++j) element(g0 + j, active[j], valid[j]);
+    code_.Label(done);
+  }
+  return Status::Ok();
+}
+
+Status Lowering::LowerDot(const ir::Op& op) {
+  const ir::ValueId result = op.results[0];
+  const DType dt = ElemType(op.operands[0]);
+  const LayoutId layout = an_->values[result].layout;
+  const Layout& l = L(layout);
+  Vals acc(static_cast<size_t>(l.slots), Val::F32Const(0.0f));
+  if (op.operands.size() > 2) {
+    HRT_ASSIGN_OR_RETURN(acc, At(op.operands[2], layout));
+  }
+  if (l.kind == Layout::Kind::kMma) return MmaDot(op, layout, dt, std::move(acc));
+  return FmaDot(op, layout, dt, std::move(acc));
+}
+
+Status Lowering::MmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
+  const Layout& l = L(layout);
+  const int64_t m = l.shape.dims[0], n = l.shape.dims[1];
+  const int64_t k = TypeOf(op.operands[0]).dims[1].value;
+  const int64_t pitch_a = (k + 8) * 2, pitch_b = (n + 8) * 2;
+  const uint32_t off_a = RegionOffset(kBig);
+  const uint32_t off_b = off_a + Align16(m * pitch_a);
+  code_.Comment("dot [" + std::to_string(m) + ", " + std::to_string(k) + "] x [" +
+                std::to_string(k) + ", " + std::to_string(n) + "] on mma.sync");
+  UseRegion(kBig, Align16(m * pitch_a) + Align16(k * pitch_b));
+  HRT_RETURN_IF_ERROR(Stage(op.operands[0], dt, off_a, pitch_a));
+  HRT_RETURN_IF_ERROR(Stage(op.operands[1], dt, off_b, pitch_b));
+  Barrier();
+
+  const int64_t wtm = m / l.warps_m, wtn = n / l.warps_n;
+  Reg addr_a, addr_b;
+  {
+    const Reg tid = Tid(), smem = SharedBase();
+    PrologueScope ps(&code_);
+    const Reg warp = NewReg(Repr::kI32), lane = NewReg(Repr::kI32);
+    code_.Ins("shr.u32", {warp, tid, Opnd::Imm(5)});
+    code_.Ins("and.b32", {lane, tid, Opnd::Imm(31)});
+    const Reg wm = NewReg(Repr::kI32), wn = NewReg(Repr::kI32);
+    code_.Ins("div.u32", {wm, warp, Opnd::Imm(l.warps_n)});
+    code_.Ins("rem.u32", {wn, warp, Opnd::Imm(l.warps_n)});
+    const Reg r16 = NewReg(Repr::kI32), half = NewReg(Repr::kI32);
+    code_.Ins("and.b32", {r16, lane, Opnd::Imm(15)});
+    code_.Ins("shr.u32", {half, lane, Opnd::Imm(4)});
+    // A: row wm*wtm + (lane & 15), column 8 * (lane >> 4).
+    const Reg row_a = NewReg(Repr::kI32), t0 = NewReg(Repr::kI32), t1 = NewReg(Repr::kI32);
+    code_.Ins("mad.lo.u32", {row_a, wm, Opnd::Imm(wtm), r16});
+    code_.Ins("mad.lo.u32", {t0, row_a, Opnd::Imm(pitch_a), smem});
+    code_.Ins("mad.lo.u32", {t1, half, Opnd::Imm(16), t0});
+    addr_a = NewReg(Repr::kI32);
+    code_.Ins("add.s32", {addr_a, t1, Opnd::Imm(off_a)});
+    // B (k-major rows): row lane & 15, column wn*wtn + 8 * (lane >> 4).
+    const Reg col_b = NewReg(Repr::kI32), t2 = NewReg(Repr::kI32), t3 = NewReg(Repr::kI32);
+    code_.Ins("shl.b32", {col_b, half, Opnd::Imm(3)});
+    code_.Ins("mad.lo.u32", {t2, wn, Opnd::Imm(wtn), col_b});
+    code_.Ins("mad.lo.u32", {t3, r16, Opnd::Imm(pitch_b), smem});
+    addr_b = NewReg(Repr::kI32);
+    code_.Ins("mad.lo.u32", {addr_b, t2, Opnd::Imm(2), t3});
+    code_.Ins("add.s32", {addr_b, addr_b, Opnd::Imm(off_b)});
+  }
+
+  Regs cur(acc.size());
+  for (size_t s = 0; s < acc.size(); ++s) cur[s] = ToReg(acc[s], Repr::kF32);
+  const std::string mma = std::string("mma.sync.aligned.m16n8k16.row.col.f32.") +
+                          (dt == DType::kF16 ? "f16.f16" : "bf16.bf16") + ".f32";
+  const int64_t tiles_m = l.tiles_m, tiles_n = l.tiles_n;
+  for (int64_t kk = 0; kk < k / 16; ++kk) {
+    std::vector<Regs> a(static_cast<size_t>(tiles_m)), b(static_cast<size_t>(tiles_n));
+    for (int64_t tm = 0; tm < tiles_m; ++tm) {
+      Regs& f = a[static_cast<size_t>(tm)];
+      f = code_.NewRegs(RegClass::kB32, 4);
+      code_.Ins("ldmatrix.sync.aligned.m8n8.x4.shared.b16",
+                {Opnd::Vec(f), Opnd::Mem(addr_a, tm * 16 * pitch_a + kk * 32)});
+    }
+    for (int64_t tn = 0; tn < tiles_n;) {
+      const int64_t off = kk * 16 * pitch_b + tn * 16;
+      if (tn + 1 < tiles_n) {
+        const Regs f = code_.NewRegs(RegClass::kB32, 4);
+        code_.Ins("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16",
+                  {Opnd::Vec(f), Opnd::Mem(addr_b, off)});
+        b[static_cast<size_t>(tn)] = {f[0], f[1]};
+        b[static_cast<size_t>(tn + 1)] = {f[2], f[3]};
+        tn += 2;
+      } else {
+        const Regs f = code_.NewRegs(RegClass::kB32, 2);
+        code_.Ins("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16",
+                  {Opnd::Vec(f), Opnd::Mem(addr_b, off)});
+        b[static_cast<size_t>(tn)] = f;
+        tn += 1;
+      }
+    }
+    for (int64_t tm = 0; tm < tiles_m; ++tm) {
+      for (int64_t tn = 0; tn < tiles_n; ++tn) {
+        const auto s0 = static_cast<size_t>((tm * tiles_n + tn) * 4);
+        const Regs d = code_.NewRegs(RegClass::kF32, 4);
+        const Regs c = {cur[s0], cur[s0 + 1], cur[s0 + 2], cur[s0 + 3]};
+        code_.Ins(mma, {Opnd::Vec(d), Opnd::Vec(a[static_cast<size_t>(tm)]),
+                        Opnd::Vec(b[static_cast<size_t>(tn)]), Opnd::Vec(c)});
+        for (size_t i = 0; i < 4; ++i) cur[s0 + i] = d[i];
+      }
+    }
+    if (code_.size() > kMaxPtxBytes) return TooLarge();
+  }
+  MarkDirty(kBig);
+  Vals out(cur.size());
+  for (size_t s = 0; s < cur.size(); ++s) out[s] = Val::Of(cur[s]);
+  return DefineTile(op.results[0], layout, std::move(out));
+}
+
+Status Lowering::FmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
+  const Layout& l = L(layout);
+  const int64_t m = l.shape.dims[0], n = l.shape.dims[1];
+  const int64_t k = TypeOf(op.operands[0]).dims[1].value;
+  const int64_t esz = ir::DTypeSize(dt);
+  // Threads past the tile's edge compute on rows and columns that are
+  // allocated but never written: the staging areas cover the layout's reach.
+  const int64_t reach_m = l.spt[0] * l.tpc[0] * l.reps[0];
+  const int64_t reach_n = l.spt[1] * l.tpc[1] * l.reps[1];
+  // A rows shifted by one bank, B rows kept 16-byte aligned.
+  const int64_t pitch_a = k * esz + 4, pitch_b = reach_n * esz + 16;
+  const uint32_t off_a = RegionOffset(kBig);
+  const uint32_t off_b = off_a + Align16(reach_m * pitch_a);
+  const int64_t total = int64_t{Align16(reach_m * pitch_a)} + Align16(k * pitch_b);
+  if (total > (int64_t{1} << 30)) return TooLarge();
+  code_.Comment("dot [" + std::to_string(m) + ", " + std::to_string(k) + "] x [" +
+                std::to_string(k) + ", " + std::to_string(n) + "] with f32 FMA");
+  UseRegion(kBig, static_cast<uint32_t>(total));
+  HRT_RETURN_IF_ERROR(Stage(op.operands[0], dt, off_a, pitch_a));
+  HRT_RETURN_IF_ERROR(Stage(op.operands[1], dt, off_b, pitch_b));
+  Barrier();
+
+  // Each thread's distinct rows and columns.
+  std::map<int64_t, size_t> rows, cols;
+  for (int64_t s = 0; s < l.slots; ++s) {
+    rows.emplace(l.SlotOffset(s, 0), rows.size());
+    cols.emplace(l.SlotOffset(s, 1), cols.size());
+  }
+  const Reg base_a = SharedAddr(layout, {pitch_a, 0, 0, 0}, off_a);
+  const Reg base_b = SharedAddr(layout, {0, esz, 0, 0}, off_b);
+  Regs sum(acc.size());
+  for (size_t s = 0; s < acc.size(); ++s) {
+    sum[s] = NewReg(Repr::kF32);
+    code_.Ins("mov.f32", {sum[s], O(acc[s], Repr::kF32)});
+  }
+  // for k: sum += a[row][k] * b[k][col], each product and sum rounded.
+  const int64_t unroll = k % 4 == 0 ? 4 : 1;
+  const Reg pa = NewReg(Repr::kI32), pb = NewReg(Repr::kI32), kr = NewReg(Repr::kI32);
+  const Reg more = NewReg(Repr::kPred);
+  code_.Ins("mov.b32", {pa, base_a});
+  code_.Ins("mov.b32", {pb, base_b});
+  code_.Ins("mov.b32", {kr, Opnd::Imm(0)});
+  const uint32_t top = code_.NewLabel();
+  code_.Label(top);
+  for (int64_t u = 0; u < unroll; ++u) {
+    std::vector<Reg> av(rows.size()), bv(cols.size());
+    for (const auto& [r, i] : rows) av[i] = LoadSharedF32(dt, pa, r * pitch_a + u * esz);
+    for (const auto& [c, i] : cols) bv[i] = LoadSharedF32(dt, pb, c * esz + u * pitch_b);
+    for (int64_t s = 0; s < l.slots; ++s) {
+      const Reg p = NewReg(Repr::kF32);
+      code_.Ins("mul.rn.f32", {p, av[rows[l.SlotOffset(s, 0)]], bv[cols[l.SlotOffset(s, 1)]]});
+      code_.Ins("add.rn.f32", {sum[static_cast<size_t>(s)], sum[static_cast<size_t>(s)], p});
+    }
+  }
+  code_.Ins("add.s32", {pa, pa, Opnd::Imm(unroll * esz)});
+  code_.Ins("add.s32", {pb, pb, Opnd::Imm(unroll * pitch_b)});
+  code_.Ins("add.s32", {kr, kr, Opnd::Imm(unroll)});
+  code_.Ins("setp.lt.s32", {more, kr, Opnd::Imm(k)});
+  code_.BranchIf(more, false, top, true);
+  MarkDirty(kBig);
+  Vals out(sum.size());
+  for (size_t s = 0; s < sum.size(); ++s) out[s] = Val::Of(sum[s]);
+  return DefineTile(op.results[0], layout, std::move(out));
+}
+
+}  // namespace hrt::ptx

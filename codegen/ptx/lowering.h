@@ -1,0 +1,230 @@
+// The lowering of one bound kernel to PTX instructions. One class, its
+// methods split by job across files:
+//   lowering.cc    the op walk, scalars, loops, shape ops
+//   values.cc      values in a layout: recomputing pure tiles, moving tiles
+//                  between layouts, thread coordinates, shared scratch
+//   elementwise.cc arithmetic, comparisons, select and casts per element
+//   math.cc        exp, log, tanh, sigmoid, erf, fmod sequences
+//   memory.cc      loads, stores and atomics (vectorized where provable)
+//   reduce.cc      sum / max / min along an axis
+//   dot.cc         mma.sync and FMA matrix products
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "codegen/ir/bind.h"
+#include "codegen/ptx/abi.h"
+#include "codegen/ptx/analysis.h"
+#include "codegen/ptx/code.h"
+#include "codegen/ptx/types.h"
+
+namespace hrt::ptx {
+
+using Vals = std::vector<Val>;
+
+// Emitted text stops growing past this many bytes (a kernel this large is
+// hostile or hopeless; ptxas would take minutes).
+inline constexpr size_t kMaxPtxBytes = size_t{64} << 20;
+
+class Lowering {
+ public:
+  Lowering(const ir::BoundKernel& kernel, Analysis* analysis, const ParamLayout& params,
+           uint32_t ptx_version);
+
+  Status Run();
+
+  const Code& code() const { return code_; }
+  uint32_t shared_bytes() const;
+  bool uses_fmod() const { return uses_fmod_; }
+
+  // ---- elementwise.cc: one element. Inputs and result in the register
+  // representation of their dtype (see types.h).
+  Val Binary(ir::OpCode code, ir::DType t, Val a, Val b);
+  Val Compare(ir::OpCode code, ir::DType t, Val a, Val b);
+  Val Unary(ir::OpCode code, ir::DType t, Val x);
+  Val Select(ir::DType t, Val c, Val a, Val b);
+  Val Cast(ir::DType from, ir::DType to, Val x);
+  // Rounds an f32 result to f16/bf16 (no-op for f32); wraps an integer
+  // result to i8/u8/i16 (no-op for i32/i64).
+  Val Normalize(ir::DType t, Val x);
+  // Float max/min with the interpreter's semantics: NaN wins, +0 > -0.
+  Reg FloatMaxMin(bool is_max, Reg a, Reg b);
+
+  // ---- math.cc (f32 registers)
+  Reg Exp(Reg x);
+  Reg Exp2(Reg x);
+  Reg Log(Reg x);
+  Reg Tanh(Reg x);
+  Reg Sigmoid(Reg x);
+  Reg Erf(Reg x);
+  Reg Rsqrt(Reg x);
+  Reg Fmod(Reg a, Reg b);
+
+  // ---- values.cc
+  // Register or immediate operand for |v|.
+  Opnd O(Val v, Repr r);
+  // |v| in a register of its own (materializing constants and offsets).
+  Reg ToReg(Val v, Repr r);
+  Reg NewReg(Repr r) { return code_.NewReg(RegClassOf(r)); }
+
+ private:
+  struct Tile {
+    LayoutId layout = kNoLayout;
+    Shape shape;
+    Repr repr = Repr::kI32;
+    Vals vals;  // one per slot of |layout|
+  };
+  // A distributed value: element c of the value is element
+  // sum(coef[d] * c[d]) (row-major flat index) of tile |tile|.
+  struct ValueState {
+    bool defined = false;
+    Val uniform;
+    int32_t tile = -1;
+    std::array<int64_t, ir::kMaxRank> coef{};
+  };
+  // The positions a pure value is computed at: for each of the value's dims,
+  // either a dim of |layout|'s tile (sel >= 0), the constant 0 (sel < 0), or
+  // explicit per-slot coordinates.
+  struct Coords {
+    LayoutId layout = kNoLayout;
+    uint32_t rank = 0;
+    bool selection = true;
+    std::array<int8_t, ir::kMaxRank> sel{};
+    std::array<Vals, ir::kMaxRank> explicit_dims;
+  };
+  using MemoKey = std::array<int64_t, 2 + 2 * ir::kMaxRank>;
+
+  // lowering.cc
+  Status LowerBlock(const ir::Block& block, uint32_t depth);
+  Status LowerOp(const ir::Op& op, uint32_t depth);
+  Status LowerLeaf(const ir::Op& op);
+  Status LowerFor(const ir::Op& op, uint32_t depth);
+  Status LowerShape(const ir::Op& op);
+  Status LowerElementwise(const ir::Op& op);
+  Status LowerCast(const ir::Op& op);
+  Status DefineTile(ir::ValueId v, LayoutId layout, Vals vals);
+  void DefineUniform(ir::ValueId v, Val val);
+
+  // values.cc
+  Val Uniform(ir::ValueId v);
+  // |v| at every slot of |layout| (right-aligned broadcast into its tile).
+  Result<Vals> At(ir::ValueId v, LayoutId layout);
+  Result<Vals> Realize(ir::ValueId v, const Coords& at);
+  Val CoordAt(const Coords& c, uint32_t dim, int64_t slot);
+  Coords OperandCoords(const Coords& c, uint32_t result_rank, ir::ValueId operand);
+  Result<Vals> Convert(int32_t tile, LayoutId layout, const std::array<int64_t, 4>& coef);
+  bool RemapSlots(const Tile& src, const Layout& dst, const std::array<int64_t, 4>& coef,
+                  std::vector<int64_t>* slot_of);
+  // Element |slot| of |layout| as a flat index sum(coef[d] * coord[d]):
+  // per-thread base register (prologue) plus a constant.
+  Val FlatBase(LayoutId layout, const std::array<int64_t, 4>& coef, int64_t scale);
+  int64_t FlatOffset(LayoutId layout, const std::array<int64_t, 4>& coef, int64_t slot);
+  // The shared-memory address smem + offset + sum(coef[d] * ThreadBase(d)),
+  // a prologue register; slot s adds FlatOffset(layout, coef, s).
+  Reg SharedAddr(LayoutId layout, const std::array<int64_t, 4>& coef, int64_t offset);
+  Val ThreadBase(LayoutId layout, uint32_t dim);
+  Val SlotValid(LayoutId layout, int64_t slot);
+  Reg Tid();
+  Reg SharedBase();  // 32-bit shared address of the scratch area
+  Val ShapeSym(uint32_t sym);
+  Reg ParamReg(uint32_t slot_index);
+  Reg TensorBase(uint32_t param);
+  Reg TensorStride(uint32_t param, uint32_t dim);
+  Reg IsThreadZero();
+  // A materialized predicate (setp) for a constant or register |v|.
+  Reg PredReg(Val v);
+  Val And(Val a, Val b);  // predicates, folding constants
+
+  // Shared scratch. Small regions (two, used alternately) hold per-warp
+  // partial results; the big region holds layout conversions and dot
+  // staging. A region is dirty when threads may still read it: writing it
+  // needs a barrier first.
+  enum Region : uint8_t { kSmall0 = 0, kSmall1 = 1, kBig = 2 };
+  uint32_t RegionOffset(Region r) const;
+  Region NextSmallRegion();
+  void UseRegion(Region r, uint32_t bytes);  // barrier if dirty, track size
+  void Barrier();
+  void MarkDirty(Region r) { dirty_[r] = true; }
+  void MarkAllDirty() { dirty_.fill(true); }
+  void StoreShared(Repr r, Reg addr, int64_t offset, Val v, Val pred);
+  Val LoadShared(Repr r, Reg addr, int64_t offset, Val pred);
+
+  // memory.cc
+  Status LowerMemory(const ir::Op& op);
+  Status LowerUniformMemory(const ir::Op& op, const ir::Param& param, ir::DType et);
+  Reg Address(uint32_t param, ir::DType et, std::span<const Val> indices,
+              std::span<const ir::DType> index_types);
+  void LoadElement(ir::DType et, Reg addr, Val pred, float fill_f, int64_t fill_i, Reg dst);
+  void StoreElement(ir::DType et, Reg addr, Val pred, Val v);
+  void LoadVector(ir::DType et, Reg addr, std::span<const Reg> dst);
+  void StoreVector(ir::DType et, Reg addr, std::span<const Val> v);
+  Reg StrideIsOne(uint32_t param, uint32_t dim);
+  bool Contiguous(const ir::Op& op, uint32_t tensor_rank, uint32_t access_rank);
+
+  // reduce.cc
+  Status LowerReduce(const ir::Op& op);
+  Val Combine(ir::OpCode code, Repr r, Val a, Val b);
+  Val Identity(ir::OpCode code, ir::DType t);
+  Val WarpReduce(ir::OpCode code, Repr r, Val v, uint32_t lanes);
+
+  // dot.cc
+  Status LowerDot(const ir::Op& op);
+  // Writes operand |v| ([rows, cols] of |dtype|) into shared memory at byte
+  // offset |base| (from SharedBase) with row pitch |pitch| bytes, as |dtype|
+  // elements (f16/bf16 bits, or f32).
+  Status Stage(ir::ValueId v, ir::DType dtype, uint32_t base, int64_t pitch);
+  Status StageOperand(ir::ValueId v, ir::DType dtype, uint32_t base, int64_t pitch);
+  Status StageLoad(const ir::Op& load, ir::DType dtype, uint32_t base, int64_t pitch);
+  // One element of |dtype| from shared memory, as f32.
+  Reg LoadSharedF32(ir::DType dtype, Reg addr, int64_t offset);
+  Status MmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
+  Status FmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
+
+  const Layout& L(LayoutId id) const { return an_->layouts.Get(id); }
+  const ir::Type& TypeOf(ir::ValueId v) const { return k_.values[v].type; }
+  ir::DType ElemType(ir::ValueId v) const { return DTypeOf(bk_, TypeOf(v).elem); }
+  Repr ReprOfValue(ir::ValueId v) const { return ReprOf(ElemType(v)); }
+  Status TooLarge() const;
+
+  const ir::BoundKernel& bk_;
+  const ir::Kernel& k_;
+  Analysis* an_;
+  const ParamLayout& params_;
+  uint32_t ptx_version_;
+  Code code_;
+
+  std::vector<ValueState> values_;
+  std::vector<Tile> tiles_;
+  // Memoized recomputations and conversions, one map per open loop body.
+  std::vector<std::map<MemoKey, Vals>> memo_;
+  // Integer instructions already emitted on the same registers (index
+  // arithmetic repeats per slot), scoped like memo_.
+  std::vector<std::map<std::array<uint64_t, 3>, Reg>> cse_;
+
+  // Prologue registers, created on first use.
+  Reg tid_;
+  Reg smem_base_;
+  Reg thread_zero_;
+  std::vector<Reg> param_regs_;
+  std::map<std::pair<LayoutId, uint32_t>, Val> thread_base_;
+  std::map<std::pair<LayoutId, int64_t>, Val> slot_valid_;
+  std::map<std::array<int64_t, 6>, Val> flat_base_;
+  std::map<std::array<int64_t, 6>, Reg> shared_addr_;
+  std::map<std::pair<uint32_t, uint32_t>, Reg> stride_one_;
+  std::map<uint32_t, Val> shape_syms_;
+
+  uint32_t small_region_bytes_ = 0;
+  uint32_t big_bytes_ = 0;
+  bool small_used_ = false;
+  uint8_t next_small_ = 0;
+  std::array<bool, 3> dirty_{};
+  bool uses_fmod_ = false;
+};
+
+}  // namespace hrt::ptx

@@ -1,0 +1,434 @@
+// Loads, stores and atomics. Each thread accesses the elements its layout
+// gives it. Where the innermost index provably walks the last tensor dim
+// one element per slot (an iota plus a uniform offset), a thread's run of
+// consecutive slots becomes one vector access of up to 16 bytes per chunk,
+// taken when, at run time, that dim's stride is 1, the address is aligned
+// and every lane of the run is unmasked; otherwise the run falls back to
+// predicated scalar accesses. Masked-off lanes read the fill value and
+// touch no memory.
+#include <algorithm>
+
+#include "codegen/interp/convert.h"
+#include "codegen/ptx/lowering.h"
+
+namespace hrt::ptx {
+namespace {
+
+using ir::DType;
+
+const char* VecSuffix(int64_t n) {
+  return n == 4 ? ".v4" : n == 2 ? ".v2" : "";
+}
+
+}  // namespace
+
+bool Lowering::Contiguous(const ir::Op& op, uint32_t tensor_rank, uint32_t access_rank) {
+  if (tensor_rank == 0 || access_rank == 0) return false;
+  const uint32_t last = access_rank - 1;
+  for (uint32_t k = 0; k < tensor_rank; ++k) {
+    const int32_t lin = LinAlong(*an_, k_, op.operands[k], access_rank, last);
+    if (lin != (k + 1 == tensor_rank ? 1 : 0)) return false;
+  }
+  return true;
+}
+
+Reg Lowering::Address(uint32_t param, DType et, std::span<const Val> indices,
+                      std::span<const DType> index_types) {
+  const Reg base = TensorBase(param);
+  Reg acc;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const Val ix = indices[k];
+    if (ix.is_const() && ix.off == 0) continue;
+    const Reg stride = TensorStride(param, static_cast<uint32_t>(k));
+    Opnd i64 = Opnd::Imm(0);
+    if (ix.is_const()) {
+      // An i32 constant wraps to 32 bits before it is widened.
+      i64 = Opnd::Imm(ReprOf(index_types[k]) == Repr::kI64
+                          ? ix.off
+                          : static_cast<int32_t>(static_cast<uint32_t>(ix.off)));
+    } else if (ReprOf(index_types[k]) == Repr::kI64) {
+      i64 = ToReg(ix, Repr::kI64);
+    } else {
+      const Reg w = NewReg(Repr::kI64);
+      code_.Ins("cvt.s64.s32", {w, ToReg(ix, Repr::kI32)});
+      i64 = w;
+    }
+    const Reg next = NewReg(Repr::kI64);
+    if (acc.valid()) {
+      code_.Ins("mad.lo.s64", {next, i64, stride, acc});
+    } else {
+      code_.Ins("mul.lo.s64", {next, i64, stride});
+    }
+    acc = next;
+  }
+  if (!acc.valid()) return base;
+  const Reg addr = NewReg(Repr::kI64);
+  code_.Ins("mad.lo.s64", {addr, acc, Opnd::Imm(ir::DTypeSize(et)), base});
+  return addr;
+}
+
+void Lowering::LoadElement(DType et, Reg addr, Val pred, float fill_f, int64_t fill_i, Reg dst) {
+  const bool never = pred.is_const() && pred.off == 0;
+  const bool always = pred.is_const() && pred.off != 0;
+  const Reg p = pred.is_const() ? Reg{} : pred.reg;
+  const Opnd mem = Opnd::Mem(addr);
+  switch (et) {
+    case DType::kF32:
+      if (!always) code_.Ins("mov.f32", {dst, Opnd::F32(fill_f)});
+      if (!never) code_.InsIf(p, false, "ld.global.f32", {dst, mem});
+      return;
+    case DType::kF16:
+    case DType::kBF16: {
+      const Reg h = code_.NewReg(RegClass::kB16);
+      const uint16_t bits = et == DType::kF16 ? ir::FloatToHalf(fill_f) : ir::FloatToBF16(fill_f);
+      if (!always) code_.Ins("mov.b16", {h, Opnd::Imm(bits)});
+      if (!never) code_.InsIf(p, false, "ld.global.b16", {h, mem});
+      if (et == DType::kF16) {
+        code_.Ins("cvt.f32.f16", {dst, h});
+      } else {
+        const Reg w = NewReg(Repr::kI32);
+        code_.Ins("cvt.u32.u16", {w, h});
+        code_.Ins("shl.b32", {dst, w, Opnd::Imm(16)});
+      }
+      return;
+    }
+    case DType::kBool: {
+      const Reg w = NewReg(Repr::kI32);
+      if (!always) code_.Ins("mov.b32", {w, Opnd::Imm(fill_i)});
+      if (!never) code_.InsIf(p, false, "ld.global.u8", {w, mem});
+      code_.Ins("setp.ne.u32", {dst, w, Opnd::Imm(0)});
+      return;
+    }
+    case DType::kI64:
+      if (!always) code_.Ins("mov.b64", {dst, Opnd::Imm(fill_i)});
+      if (!never) code_.InsIf(p, false, "ld.global.b64", {dst, mem});
+      return;
+    default:
+      if (!always) code_.Ins("mov.b32", {dst, Opnd::Imm(fill_i)});
+      if (!never) code_.InsIf(p, false, std::string("ld.global") + LoadType(et), {dst, mem});
+      return;
+  }
+}
+
+void Lowering::StoreElement(DType et, Reg addr, Val pred, Val v) {
+  if (pred.is_const() && pred.off == 0) return;
+  const Reg p = pred.is_const() ? Reg{} : pred.reg;
+  const Opnd mem = Opnd::Mem(addr);
+  const Repr r = ReprOf(et);
+  switch (et) {
+    case DType::kF16:
+    case DType::kBF16: {
+      const Reg h = code_.NewReg(RegClass::kB16);
+      code_.Ins(et == DType::kF16 ? "cvt.rn.f16.f32" : "cvt.rn.bf16.f32", {h, ToReg(v, r)});
+      code_.InsIf(p, false, "st.global.b16", {mem, h});
+      return;
+    }
+    case DType::kBool: {
+      const Reg w = NewReg(Repr::kI32);
+      if (v.is_const()) {
+        code_.Ins("mov.b32", {w, Opnd::Imm(v.off != 0)});
+      } else {
+        code_.Ins("selp.u32", {w, Opnd::Imm(1), Opnd::Imm(0), v.reg});
+      }
+      code_.InsIf(p, false, "st.global.u8", {mem, w});
+      return;
+    }
+    default:
+      code_.InsIf(p, false, std::string("st.global") + StoreType(et), {mem, ToReg(v, r)});
+      return;
+  }
+}
+
+void Lowering::LoadVector(DType et, Reg addr, std::span<const Reg> dst) {
+  const int64_t esz = ir::DTypeSize(et);
+  const auto n = static_cast<int64_t>(dst.size());
+  const int64_t per_chunk = std::min<int64_t>(n, 16 / esz);
+  for (int64_t c = 0; c * per_chunk < n; ++c) {
+    const int64_t first = c * per_chunk;
+    const int64_t bytes = per_chunk * esz;
+    const Opnd mem = Opnd::Mem(addr, c * 16);
+    const auto part = dst.subspan(static_cast<size_t>(first), static_cast<size_t>(per_chunk));
+    if (et == DType::kF32 || et == DType::kI32 || et == DType::kI64) {
+      const char* t = et == DType::kF32 ? ".f32" : et == DType::kI32 ? ".b32" : ".b64";
+      code_.Ins(std::string("ld.global") + VecSuffix(per_chunk) + t,
+                {per_chunk == 1 ? Opnd(part[0]) : Opnd::Vec(part), mem});
+      continue;
+    }
+    // Sub-word elements: load 32-bit words (or one 16-bit half) and unpack.
+    Regs words;
+    if (bytes == 2) {
+      const Reg h = code_.NewReg(RegClass::kB16);
+      code_.Ins("ld.global.b16", {h, mem});
+      const Reg w = NewReg(Repr::kI32);
+      code_.Ins("cvt.u32.u16", {w, h});
+      words.push_back(w);
+    } else {
+      words = code_.NewRegs(RegClass::kB32, static_cast<size_t>(bytes / 4));
+      const auto nw = static_cast<int64_t>(words.size());
+      code_.Ins(std::string("ld.global") + VecSuffix(nw) + ".b32",
+                {nw == 1 ? Opnd(words[0]) : Opnd::Vec(words), mem});
+    }
+    for (int64_t e = 0; e < per_chunk; ++e) {
+      const Reg w = words[static_cast<size_t>(e * esz / 4)];
+      const int64_t bit = (e * esz % 4) * 8;
+      const Reg d = part[static_cast<size_t>(e)];
+      switch (et) {
+        case DType::kF16: {
+          // One unpack per word; the low half is the element at the lower
+          // address.
+          if (bit) break;
+          const Reg lo = code_.NewReg(RegClass::kB16), hi = code_.NewReg(RegClass::kB16);
+          code_.Ins("mov.b32", {Opnd::Vec({lo, hi}), w});
+          code_.Ins("cvt.f32.f16", {d, lo});
+          if (e + 1 < per_chunk) code_.Ins("cvt.f32.f16", {part[static_cast<size_t>(e + 1)], hi});
+          break;
+        }
+        case DType::kBF16:
+          if (bit) {
+            code_.Ins("and.b32", {d, w, Opnd::U64(0xFFFF0000u)});
+          } else {
+            code_.Ins("shl.b32", {d, w, Opnd::Imm(16)});
+          }
+          break;
+        case DType::kBool: {
+          const Reg b = NewReg(Repr::kI32);
+          code_.Ins("bfe.u32", {b, w, Opnd::Imm(bit), Opnd::Imm(8)});
+          code_.Ins("setp.ne.u32", {d, b, Opnd::Imm(0)});
+          break;
+        }
+        default:
+          code_.Ins(et == DType::kU8 ? "bfe.u32" : "bfe.s32",
+                    {d, w, Opnd::Imm(bit), Opnd::Imm(esz * 8)});
+          break;
+      }
+    }
+  }
+}
+
+void Lowering::StoreVector(DType et, Reg addr, std::span<const Val> v) {
+  const int64_t esz = ir::DTypeSize(et);
+  const auto n = static_cast<int64_t>(v.size());
+  const int64_t per_chunk = std::min<int64_t>(n, 16 / esz);
+  const Repr r = ReprOf(et);
+  for (int64_t c = 0; c * per_chunk < n; ++c) {
+    const int64_t first = c * per_chunk;
+    const int64_t bytes = per_chunk * esz;
+    const Opnd mem = Opnd::Mem(addr, c * 16);
+    if (et == DType::kF32 || et == DType::kI32 || et == DType::kI64) {
+      Regs regs;
+      for (int64_t e = 0; e < per_chunk; ++e) regs.push_back(ToReg(v[first + e], r));
+      const char* t = et == DType::kF32 ? ".f32" : et == DType::kI32 ? ".b32" : ".b64";
+      code_.Ins(std::string("st.global") + VecSuffix(per_chunk) + t,
+                {mem, per_chunk == 1 ? Opnd(regs[0]) : Opnd::Vec(regs)});
+      continue;
+    }
+    // Pack sub-word elements into 32-bit words.
+    const int64_t per_word = 4 / esz;
+    Regs words;
+    for (int64_t w0 = 0; w0 < per_chunk; w0 += per_word) {
+      const Reg w = NewReg(Repr::kI32);
+      if (et == DType::kF16 || et == DType::kBF16) {
+        const Reg lo = ToReg(v[first + w0], r);
+        const Reg hi = per_word > 1 && w0 + 1 < per_chunk ? ToReg(v[first + w0 + 1], r) : lo;
+        code_.Ins(et == DType::kF16 ? "cvt.rn.f16x2.f32" : "cvt.rn.bf16x2.f32", {w, hi, lo});
+      } else {
+        for (int64_t e = 0; e < per_word && w0 + e < per_chunk; ++e) {
+          const Val x = v[first + w0 + e];
+          Reg b;
+          if (et == DType::kBool) {
+            b = NewReg(Repr::kI32);
+            if (x.is_const()) {
+              code_.Ins("mov.b32", {b, Opnd::Imm(x.off != 0)});
+            } else {
+              code_.Ins("selp.u32", {b, Opnd::Imm(1), Opnd::Imm(0), x.reg});
+            }
+          } else {
+            b = ToReg(x, r);
+          }
+          if (e == 0) {
+            code_.Ins("mov.b32", {w, b});
+          } else {
+            code_.Ins("bfi.b32", {w, b, w, Opnd::Imm(e * esz * 8), Opnd::Imm(esz * 8)});
+          }
+        }
+      }
+      words.push_back(w);
+    }
+    if (bytes == 2) {
+      const Reg h = code_.NewReg(RegClass::kB16);
+      code_.Ins("cvt.u16.u32", {h, words[0]});
+      code_.Ins("st.global.b16", {mem, h});
+    } else {
+      const auto nw = static_cast<int64_t>(words.size());
+      code_.Ins(std::string("st.global") + VecSuffix(nw) + ".b32",
+                {mem, nw == 1 ? Opnd(words[0]) : Opnd::Vec(words)});
+    }
+  }
+}
+
+Status Lowering::LowerUniformMemory(const ir::Op& op, const ir::Param& param, DType et) {
+  const auto pi = static_cast<uint32_t>(op.ints[0]);
+  const bool has_mask = op.ints[1] == 1;
+  std::vector<Val> idx;
+  std::vector<DType> types;
+  for (uint32_t k = 0; k < param.rank; ++k) {
+    idx.push_back(Uniform(op.operands[k]));
+    types.push_back(ElemType(op.operands[k]));
+  }
+  Val active = has_mask ? Uniform(op.operands.back()) : Val::Const(1);
+  if (active.is_const() && active.off == 0 && op.code != ir::OpCode::kLoad) return Status::Ok();
+  const Reg addr = Address(pi, et, idx, types);
+  if (op.code == ir::OpCode::kLoad) {
+    const float fill_f = ir::IsFloat(et) ? RoundedFloat(et, op.fval) : 0.0f;
+    const int64_t fill_i = ir::IsFloat(et) ? 0 : interp::FloatToInt(et, op.fval);
+    const Reg dst = NewReg(ReprOf(et));
+    LoadElement(et, addr, active, fill_f, fill_i, dst);
+    DefineUniform(op.results[0], Val::Of(dst));
+    return Status::Ok();
+  }
+  // Every thread holds the same scalar; one of them writes it.
+  active = And(active, Val::Of(IsThreadZero()));
+  const Val v = Uniform(op.operands[param.rank]);
+  if (op.code == ir::OpCode::kStore) {
+    StoreElement(et, addr, active, v);
+  } else {
+    const char* red = et == DType::kF32 ? "red.global.add.f32" : et == DType::kI32
+                                                                     ? "red.global.add.s32"
+                                                                     : "red.global.add.u64";
+    code_.InsIf(active.reg, false, red, {Opnd::Mem(addr), ToReg(v, ReprOf(et))});
+  }
+  return Status::Ok();
+}
+
+Status Lowering::LowerMemory(const ir::Op& op) {
+  const auto pi = static_cast<uint32_t>(op.ints[0]);
+  const bool has_mask = op.ints[1] == 1;
+  const ir::Param& param = k_.params[pi];
+  const DType et = DTypeOf(bk_, param.elem);
+  const uint32_t rank = param.rank;
+  const bool is_load = op.code == ir::OpCode::kLoad;
+  if (is_load && an_->values[op.results[0]].staged_load) return Status::Ok();  // see dot.cc
+
+  Shape access;
+  if (is_load) {
+    access = ShapeOf(TypeOf(op.results[0]));
+  } else {
+    for (ir::ValueId v : op.operands) {
+      const Shape s = ShapeOf(TypeOf(v));
+      if (s.rank > access.rank) {
+        Shape grown;
+        grown.rank = s.rank;
+        for (uint32_t i = 0; i < s.rank; ++i) grown.dims[i] = 1;
+        for (uint32_t i = 0; i < access.rank; ++i) {
+          grown.dims[s.rank - access.rank + i] = access.dims[i];
+        }
+        access = grown;
+      }
+      for (uint32_t i = 0; i < s.rank; ++i) {
+        int64_t& d = access.dims[access.rank - s.rank + i];
+        if (d == 1) d = s.dims[i];
+      }
+    }
+  }
+  if (access.rank == 0) return LowerUniformMemory(op, param, et);
+
+  LayoutId layout = kNoLayout;
+  if (is_load) {
+    layout = an_->values[op.results[0]].layout;
+  } else {
+    const ir::ValueId v = op.operands[rank];
+    const ValueFacts& f = an_->values[v];
+    if (f.kind == ValueKind::kTile && ShapeOf(TypeOf(v)) == access) layout = f.layout;
+  }
+  if (layout == kNoLayout) layout = an_->Canonical(access);
+  const Layout& l = L(layout);
+  const auto slots = static_cast<size_t>(l.slots);
+
+  std::vector<Vals> idx(rank);
+  std::vector<DType> idx_types(rank);
+  for (uint32_t k = 0; k < rank; ++k) {
+    HRT_ASSIGN_OR_RETURN(idx[k], At(op.operands[k], layout));
+    idx_types[k] = ElemType(op.operands[k]);
+  }
+  Vals mask(slots, Val::Const(1));
+  if (has_mask) {
+    HRT_ASSIGN_OR_RETURN(mask, At(op.operands.back(), layout));
+  }
+  Vals value;
+  if (!is_load) {
+    HRT_ASSIGN_OR_RETURN(value, At(op.operands[rank], layout));
+  }
+  const int64_t esz = ir::DTypeSize(et);
+  const bool vec = op.code != ir::OpCode::kAtomicAdd && l.group >= 2 && l.group * esz >= 2 &&
+                   Contiguous(op, rank, access.rank);
+  const int64_t group = vec ? l.group : 1;
+  const float fill_f = ir::IsFloat(et) ? RoundedFloat(et, op.fval) : 0.0f;
+  const int64_t fill_i = ir::IsFloat(et) ? 0 : interp::FloatToInt(et, op.fval);
+  Regs dst;
+  if (is_load) dst = code_.NewRegs(RegClassOf(et), slots);
+
+  auto element_address = [&](size_t s) {
+    std::vector<Val> at(rank);
+    for (uint32_t k = 0; k < rank; ++k) at[k] = idx[k][s];
+    return Address(pi, et, at, idx_types);
+  };
+  auto scalar = [&](size_t s, Val active) {
+    if (active.is_const() && active.off == 0) {
+      if (is_load) LoadElement(et, Reg{}, active, fill_f, fill_i, dst[s]);
+      return;
+    }
+    const Reg addr = element_address(s);
+    if (is_load) {
+      LoadElement(et, addr, active, fill_f, fill_i, dst[s]);
+    } else if (op.code == ir::OpCode::kStore) {
+      StoreElement(et, addr, active, value[s]);
+    } else {
+      const char* red = et == DType::kF32 ? "red.global.add.f32" : et == DType::kI32
+                                                                       ? "red.global.add.s32"
+                                                                       : "red.global.add.u64";
+      code_.InsIf(active.is_const() ? Reg{} : active.reg, false, red,
+                  {Opnd::Mem(addr), ToReg(value[s], ReprOf(et))});
+    }
+  };
+
+  for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(group)) {
+    std::vector<Val> active(static_cast<size_t>(group));
+    bool any = false;
+    for (size_t j = 0; j < active.size(); ++j) {
+      active[j] = And(SlotValid(layout, static_cast<int64_t>(g0 + j)), mask[g0 + j]);
+      any = any || !(active[j].is_const() && active[j].off == 0);
+    }
+    if (group == 1 || !any) {
+      for (size_t j = 0; j < active.size(); ++j) scalar(g0 + j, active[j]);
+      continue;
+    }
+    const Reg a0 = element_address(g0);
+    const int64_t align = std::min<int64_t>(group * esz, 16);
+    const Reg low = NewReg(Repr::kI64);
+    code_.Ins("and.b64", {low, a0, Opnd::Imm(align - 1)});
+    const Reg aligned = NewReg(Repr::kPred);
+    code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
+    Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
+    for (const Val& a : active) ok = And(ok, a);
+    const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
+    code_.BranchIf(ok.reg, true, slow, false);
+    if (is_load) {
+      LoadVector(et, a0, std::span<const Reg>(dst).subspan(g0, static_cast<size_t>(group)));
+    } else {
+      StoreVector(et, a0, std::span<const Val>(value).subspan(g0, static_cast<size_t>(group)));
+    }
+    code_.Branch(done, false);
+    code_.Label(slow);
+    for (size_t j = 0; j < active.size(); ++j) scalar(g0 + j, active[j]);
+    code_.Label(done);
+    if (code_.size() > kMaxPtxBytes) return TooLarge();
+  }
+  if (is_load) {
+    Vals out(slots);
+    for (size_t s = 0; s < slots; ++s) out[s] = Val::Of(dst[s]);
+    return DefineTile(op.results[0], layout, std::move(out));
+  }
+  return Status::Ok();
+}
+
+}  // namespace hrt::ptx

@@ -1,0 +1,97 @@
+// Adapts CudaDevice to the runtime's Device vtable.
+#include "runtime/cuda/cuda_backend.h"
+
+#include <cstddef>
+#include <type_traits>
+
+#include "runtime/cuda/cuda_device.h"
+
+namespace hrt::cuda {
+namespace {
+
+struct RuntimeDevice {
+  runtime::Device base;  // must be first
+  CudaDevice* device;
+};
+static_assert(std::is_standard_layout_v<RuntimeDevice> && offsetof(RuntimeDevice, base) == 0);
+
+RuntimeDevice* Cast(runtime::Device* device) {
+  return reinterpret_cast<RuntimeDevice*>(device);
+}
+
+void RuntimeDestroy(runtime::Device* device) {
+  RuntimeDevice* d = Cast(device);
+  delete d->device;
+  delete d;
+}
+
+Status RuntimeLaunch(runtime::Device* device, const ir::BoundKernel& kernel,
+                     std::span<const runtime::KernelArg> args, void* stream) {
+  return Cast(device)->device->LaunchBound(kernel, args, static_cast<CUstream>(stream));
+}
+
+const runtime::DeviceVTable kRuntimeDeviceVTable = {
+    .destroy = RuntimeDestroy,
+    .launch = RuntimeLaunch,
+};
+
+Status Enumerate(std::vector<runtime::DeviceDesc>* out) {
+  const Probe& probe = SharedProbe();
+  for (const DeviceInfo& info : probe.devices) out->push_back(info.desc);
+  return Status::Ok();
+}
+
+Result<runtime::Device*> Create(const runtime::DeviceDesc& desc) {
+  const Probe& probe = SharedProbe();
+  if (desc.ordinal >= probe.devices.size()) {
+    return Status(
+        Code::kUnavailable,
+        "no CUDA device " + std::to_string(desc.ordinal) +
+            (probe.unavailable_reason.empty() ? std::string() : ": " + probe.unavailable_reason));
+  }
+  HRT_ASSIGN_OR_RETURN(std::unique_ptr<CudaDevice> device,
+                       CudaDevice::Create(probe.driver, probe.devices[desc.ordinal]));
+  auto* wrapper = new RuntimeDevice{runtime::Device{&kRuntimeDeviceVTable}, device.release()};
+  return &wrapper->base;
+}
+
+}  // namespace
+
+Probe ProbeDriver(std::string_view library) {
+  Probe probe;
+  auto driver = Driver::Open(library);
+  if (!driver.ok()) {
+    probe.unavailable_reason = driver.status().message();
+    return probe;
+  }
+  probe.driver = std::shared_ptr<const Driver>(std::move(*driver));
+  auto devices = QueryDevices(*probe.driver);
+  if (!devices.ok()) {
+    probe.unavailable_reason = "CUDA device query failed: " + devices.status().message();
+    return probe;
+  }
+  probe.devices = std::move(*devices);
+  if (probe.devices.empty()) {
+    probe.unavailable_reason =
+        "the CUDA driver (" + probe.driver->library() + ") reports no devices";
+  }
+  return probe;
+}
+
+const Probe& SharedProbe() {
+  static const Probe probe = ProbeDriver();
+  return probe;
+}
+
+const std::string& UnavailableReason() {
+  return SharedProbe().unavailable_reason;
+}
+
+const runtime::BackendFactory kCudaBackendFactory = {
+    .backend = HRT_BACKEND_CUDA,
+    .name = "cuda",
+    .enumerate = Enumerate,
+    .create = Create,
+};
+
+}  // namespace hrt::cuda

@@ -1,0 +1,155 @@
+#include "runtime/cuda/cuda_device.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "runtime/cuda/cuda_context.h"
+
+namespace hrt::cuda {
+
+Result<std::unique_ptr<CudaDevice>> CudaDevice::Create(std::shared_ptr<const Driver> driver,
+                                                       DeviceInfo info,
+                                                       const DeviceOptions& options) {
+  if (driver == nullptr) return InvalidArgument("no CUDA driver");
+  std::unique_ptr<CudaDevice> device(new CudaDevice());
+  device->driver_ = std::move(driver);
+  device->info_ = std::move(info);
+  const Driver& d = *device->driver_;
+  const std::string label = "CUDA device " + std::to_string(device->info_.ordinal);
+  if (options.context != nullptr) {
+    // Borrowed: check it belongs to this device before trusting it.
+    ScopedContext scope(d, options.context);
+    HRT_RETURN_IF_ERROR(Status(scope.status()).Annotate(label));
+    CUdevice owner = -1;
+    HRT_RETURN_IF_ERROR(d.Check(d.api().CtxGetDevice(&owner), "cuCtxGetDevice").Annotate(label));
+    if (owner != device->info_.device) {
+      return InvalidArgument(label + ": the given CUcontext belongs to device " +
+                             std::to_string(owner));
+    }
+    device->context_ = options.context;
+  } else {
+    HRT_RETURN_IF_ERROR(
+        d.Check(d.api().DevicePrimaryCtxRetain(&device->context_, device->info_.device),
+                "cuDevicePrimaryCtxRetain")
+            .Annotate(label));
+    device->owns_primary_ = true;
+  }
+  return device;
+}
+
+CudaDevice::~CudaDevice() {
+  // Modules unload in the context, so they go before it is released.
+  for (auto& slot : slots_) slot.store(nullptr, std::memory_order_relaxed);
+  owned_.clear();
+  if (owns_primary_) (void)driver_->api().DevicePrimaryCtxRelease(info_.device);
+}
+
+Result<ptx::EmitOptions> CudaDevice::EmitOptions() const {
+  const select::Fingerprint& fp = info_.fingerprint;
+  ptx::EmitOptions options;
+  options.target.sm = fp.arch.cc();
+  options.target.arch_specific = false;
+  // The emitter's baseline ISA, or the oldest naming this target if newer.
+  options.target.ptx_version = std::max<uint32_t>(80, ptx::MinPtxVersion(options.target));
+  const uint32_t driver_isa = uint32_t{fp.ptx_isa_max.major} * 10u + fp.ptx_isa_max.minor;
+  if (driver_isa < options.target.ptx_version) {
+    return Unsupported("the CUDA driver (" + select::DriverVersionString(fp.driver_version) +
+                       ") JITs PTX up to ISA " + select::PtxIsaString(fp.ptx_isa_max) + "; " +
+                       ptx::TargetName(options.target) + " code needs " +
+                       std::to_string(options.target.ptx_version / 10) + "." +
+                       std::to_string(options.target.ptx_version % 10));
+  }
+  options.limits.max_threads_per_block = fp.max_threads_per_block;
+  options.limits.max_shared_bytes = fp.smem_per_block_optin;
+  return options;
+}
+
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel) const {
+  HRT_ASSIGN_OR_RETURN(const ptx::EmitOptions options, EmitOptions());
+  HRT_ASSIGN_OR_RETURN(ptx::PtxKernel emitted, ptx::EmitKernel(kernel, options));
+  const KernelImage image{emitted.entry_name, emitted.threads_per_block, emitted.shared_bytes};
+  return LoadPtx(kernel, emitted.ptx, image);
+}
+
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadPtx(const ir::BoundKernel& kernel,
+                                                            std::string_view ptx,
+                                                            const KernelImage& image) const {
+  HRT_ASSIGN_OR_RETURN(LinkedPtx linked, LinkPtx(*driver_, context_, ptx, image.entry_name));
+  HRT_ASSIGN_OR_RETURN(auto compiled, LoadCubin(kernel, linked.cubin, image));
+  compiled->ptx = std::string(ptx);
+  compiled->jit_log = std::move(linked.info_log);
+  return compiled;
+}
+
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadCubin(const ir::BoundKernel& kernel,
+                                                              std::span<const uint8_t> cubin,
+                                                              const KernelImage& image) const {
+  auto compiled = std::make_unique<CompiledKernel>();
+  compiled->entry_name = image.entry_name;
+  compiled->cubin.assign(cubin.begin(), cubin.end());
+  HRT_ASSIGN_OR_RETURN(compiled->module, Module::Load(*driver_, context_, compiled->cubin));
+  HRT_ASSIGN_OR_RETURN(CUfunction function, compiled->module.GetFunction(image.entry_name));
+  HRT_ASSIGN_OR_RETURN(compiled->plan,
+                       PrepareLaunch(*driver_, context_, function, kernel, image.threads_per_block,
+                                     image.shared_bytes, info_.fingerprint.smem_per_block_optin));
+  return compiled;
+}
+
+Status CudaDevice::Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
+                          CUstream stream) const {
+  return cuda::Launch(*driver_, kernel.plan, args, stream);
+}
+
+bool CudaDevice::Matches(const CacheEntry& entry, const ir::BoundKernel& kernel) {
+  // The address alone could be reused by a later bound kernel once the
+  // first one is freed; the name and config catch most such reuse (see
+  // docs/cuda-backend.md for the remaining gap).
+  return entry.key == &kernel && entry.kernel_name == kernel.kernel.name &&
+         entry.config == kernel.config.entries;
+}
+
+const CompiledKernel* CudaDevice::Find(const ir::BoundKernel& kernel) const {
+  const size_t start = std::hash<const void*>{}(&kernel) % kCacheSlots;
+  for (size_t i = 0; i < kCacheSlots; ++i) {
+    const CacheEntry* e = slots_[(start + i) % kCacheSlots].load(std::memory_order_acquire);
+    if (e == nullptr) return nullptr;
+    if (Matches(*e, kernel)) return e->compiled.get();
+  }
+  return nullptr;
+}
+
+Result<const CompiledKernel*> CudaDevice::FindOrCompile(const ir::BoundKernel& kernel) {
+  std::lock_guard<std::mutex> lock(insert_mu_);
+  if (const CompiledKernel* hit = Find(kernel)) return hit;
+  // Entries that did not fit the table are searched here, under the lock.
+  for (const auto& e : owned_) {
+    if (Matches(*e, kernel)) return e->compiled.get();
+  }
+  HRT_ASSIGN_OR_RETURN(std::unique_ptr<CompiledKernel> compiled, Compile(kernel));
+  auto entry = std::make_unique<CacheEntry>();
+  entry->key = &kernel;
+  entry->kernel_name = kernel.kernel.name;
+  entry->config = kernel.config.entries;
+  entry->compiled = std::move(compiled);
+  const size_t start = std::hash<const void*>{}(&kernel) % kCacheSlots;
+  for (size_t i = 0; i < kCacheSlots; ++i) {
+    auto& slot = slots_[(start + i) % kCacheSlots];
+    if (slot.load(std::memory_order_relaxed) == nullptr) {
+      slot.store(entry.get(), std::memory_order_release);
+      break;
+    }
+  }
+  owned_.push_back(std::move(entry));
+  return owned_.back()->compiled.get();
+}
+
+Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel,
+                               std::span<const runtime::KernelArg> args, CUstream stream) {
+  const CompiledKernel* compiled = Find(kernel);
+  if (compiled == nullptr) {
+    HRT_ASSIGN_OR_RETURN(compiled, FindOrCompile(kernel));
+  }
+  return Launch(*compiled, args, stream);
+}
+
+}  // namespace hrt::cuda

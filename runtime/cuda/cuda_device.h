@@ -1,0 +1,119 @@
+// One CUDA device: its context, and loading and launching kernels on it.
+//
+// The context is the device's primary context (retained, as the CUDA runtime
+// and PyTorch do, so they all share it) unless the caller passes its own
+// CUcontext, which is then borrowed and never destroyed here. Launches take
+// the caller's CUstream; NULL means the context's default stream.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "codegen/ir/bind.h"
+#include "codegen/ptx/ptx.h"
+#include "runtime/backend.h"
+#include "runtime/cuda/cuda_device_info.h"
+#include "runtime/cuda/cuda_driver.h"
+#include "runtime/cuda/cuda_launch.h"
+#include "runtime/cuda/cuda_module.h"
+
+namespace hrt::cuda {
+
+struct DeviceOptions {
+  // The host engine's context for this device, borrowed; NULL: the primary
+  // context.
+  CUcontext context = nullptr;
+};
+
+// A kernel loaded into a device's context, ready to launch.
+struct CompiledKernel {
+  std::string entry_name;
+  std::string ptx;             // empty when loaded from a cubin
+  std::vector<uint8_t> cubin;  // what the module was loaded from
+  std::string jit_log;         // the JIT's info log for PTX
+  Module module;
+  LaunchPlan plan;
+};
+
+// Where and how a kernel's code enters the device.
+struct KernelImage {
+  std::string entry_name;
+  uint32_t threads_per_block = 0;
+  uint32_t shared_bytes = 0;
+};
+
+class CudaDevice {
+ public:
+  static Result<std::unique_ptr<CudaDevice>> Create(std::shared_ptr<const Driver> driver,
+                                                    DeviceInfo info,
+                                                    const DeviceOptions& options = {});
+  ~CudaDevice();
+  CudaDevice(const CudaDevice&) = delete;
+  CudaDevice& operator=(const CudaDevice&) = delete;
+
+  const Driver& driver() const { return *driver_; }
+  const DeviceInfo& info() const { return info_; }
+  CUcontext context() const { return context_; }
+  bool uses_primary_context() const { return owns_primary_; }
+
+  // Emitter options for this device: its compute capability (plain target),
+  // the PTX ISA its driver JITs, its per-block limits.
+  Result<ptx::EmitOptions> EmitOptions() const;
+
+  // Emits PTX for |kernel| (which must outlive the result), JIT-compiles and
+  // loads it.
+  Result<std::unique_ptr<CompiledKernel>> Compile(const ir::BoundKernel& kernel) const;
+  // JIT-compiles |ptx| through the linker (the cubin is kept) and loads it.
+  Result<std::unique_ptr<CompiledKernel>> LoadPtx(const ir::BoundKernel& kernel,
+                                                  std::string_view ptx,
+                                                  const KernelImage& image) const;
+  Result<std::unique_ptr<CompiledKernel>> LoadCubin(const ir::BoundKernel& kernel,
+                                                    std::span<const uint8_t> cubin,
+                                                    const KernelImage& image) const;
+
+  // Enqueues |kernel| on |stream|. No allocation, lock or synchronization.
+  Status Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
+                CUstream stream) const;
+
+  // The runtime's launch path: compiles |kernel| on its first launch and
+  // reuses that code afterwards; lookups of known kernels take no lock.
+  Status LaunchBound(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args,
+                     CUstream stream);
+
+ private:
+  CudaDevice() = default;
+
+  struct CacheEntry {
+    const ir::BoundKernel* key = nullptr;
+    std::string kernel_name;
+    std::vector<std::pair<std::string, int64_t>> config;
+    std::unique_ptr<CompiledKernel> compiled;
+  };
+  static constexpr size_t kCacheSlots = 256;
+
+  const CompiledKernel* Find(const ir::BoundKernel& kernel) const;
+  static bool Matches(const CacheEntry& entry, const ir::BoundKernel& kernel);
+  Result<const CompiledKernel*> FindOrCompile(const ir::BoundKernel& kernel);
+
+  std::shared_ptr<const Driver> driver_;
+  DeviceInfo info_;
+  CUcontext context_ = nullptr;
+  bool owns_primary_ = false;
+
+  // Open addressing on the bound kernel's address; entries are published
+  // once, never changed or removed before the device dies.
+  std::array<std::atomic<CacheEntry*>, kCacheSlots> slots_{};
+  std::mutex insert_mu_;                            // serializes compiles and inserts
+  std::vector<std::unique_ptr<CacheEntry>> owned_;  // guarded by insert_mu_
+};
+
+}  // namespace hrt::cuda

@@ -1,0 +1,61 @@
+// Launching a loaded kernel: the argument marshalling follows the PTX
+// emitter's ABI (codegen/ptx/abi.h), the grid is the kernel's grid
+// expressions evaluated on the launch's shape-symbol values, the block
+// ThreadsPerBlock() threads.
+//
+// Everything that can be decided once per kernel is decided by
+// PrepareLaunch(); Launch() then writes the arguments into a buffer on its own
+// stack (so launches of one kernel from several threads need no lock), never
+// allocates on success, never synchronizes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "base/status.h"
+#include "codegen/ir/bind.h"
+#include "codegen/ptx/abi.h"
+#include "runtime/backend.h"
+#include "runtime/cuda/cuda_driver.h"
+
+namespace hrt::cuda {
+
+// Bounds of what Launch() keeps on its stack; PrepareLaunch() rejects
+// kernels beyond them. 4 KiB is also the kernel-parameter limit of every
+// CUDA architecture before Volta's 32 KiB extension.
+inline constexpr uint32_t kMaxParamBytes = 4096;
+inline constexpr uint32_t kMaxParamSlots = 512;
+inline constexpr uint32_t kMaxShapeSyms = 64;
+// CUDA's grid limits: 2^31 - 1 blocks on x, 65535 on y and z.
+inline constexpr int64_t kMaxGridX = 0x7fffffff;
+inline constexpr int64_t kMaxGridYZ = 65535;
+
+struct LaunchPlan {
+  CUfunction function = nullptr;
+  CUcontext context = nullptr;
+  const ir::BoundKernel* kernel = nullptr;  // must outlive the plan
+  ptx::ParamLayout layout;
+  uint32_t threads_per_block = 0;
+  uint32_t shared_bytes = 0;  // dynamic shared memory per block
+};
+
+// Checks the kernel fits Launch()'s bounds and opts |function| into
+// |shared_bytes| of dynamic shared memory when that is above 48 KiB (up to
+// |shared_limit|, the device's opt-in maximum).
+Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunction function,
+                                 const ir::BoundKernel& kernel, uint32_t threads_per_block,
+                                 uint32_t shared_bytes, uint32_t shared_limit);
+
+// The grid of |kernel| for |args|: each shape symbol takes the size of the
+// tensor dimensions it names (which must agree), then EvalExpr on each grid
+// expression. Axes the kernel does not use are 1.
+using Grid = std::array<int64_t, 3>;
+Result<Grid> LaunchGrid(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args);
+
+// Marshals |args| and enqueues the kernel on |stream| (NULL: the context's
+// default stream). A grid with a zero axis launches nothing.
+Status Launch(const Driver& driver, const LaunchPlan& plan,
+              std::span<const runtime::KernelArg> args, CUstream stream);
+
+}  // namespace hrt::cuda

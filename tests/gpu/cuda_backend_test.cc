@@ -1,0 +1,550 @@
+// The CUDA backend: driver loading, discovery and fingerprints, PTX JIT, and
+// kernels from kernels/*.tile emitted by the PTX emitter, launched on a
+// stream the test creates (as an engine would) and compared with the CPU
+// reference interpreter and the plain C++ loops of reference_loops.h.
+//
+// Tests that need a GPU skip with the reason the driver gave when there is
+// none; the driver-loading tests run everywhere.
+#include "runtime/cuda/cuda_backend.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "codegen/interp/interpreter.h"
+#include "codegen/ir/bind.h"
+#include "codegen/ir/dtype.h"
+#include "codegen/ir/text.h"
+#include "kernels/testing/host_tensor.h"
+#include "kernels/testing/reference_loops.h"
+#include "runtime/cuda/cuda_device.h"
+#include "runtime/cuda/cuda_driver.h"
+#include "runtime/select/fingerprint.h"
+
+namespace hrt::cuda {
+namespace {
+
+using ir::DType;
+using testing::HostTensor;
+using testing::Rng;
+
+//===----------------------------------------------------------------------===//
+// CPU: no GPU needed
+//===----------------------------------------------------------------------===//
+
+constexpr const char* kMissingLibrary = "libhrt-test-no-such-cuda.so.1";
+
+TEST(CudaDriverTest, MissingLibraryIsUnavailableWithThePathTried) {
+  auto driver = Driver::Open(kMissingLibrary);
+  ASSERT_FALSE(driver.ok());
+  EXPECT_EQ(driver.status().code(), Code::kUnavailable);
+  EXPECT_NE(driver.status().message().find(std::string("tried ") + kMissingLibrary),
+            std::string::npos)
+      << driver.status().message();
+
+  const Probe probe = ProbeDriver(kMissingLibrary);
+  EXPECT_EQ(probe.driver, nullptr);
+  EXPECT_TRUE(probe.devices.empty());
+  EXPECT_NE(probe.unavailable_reason.find(kMissingLibrary), std::string::npos)
+      << probe.unavailable_reason;
+}
+
+TEST(CudaDriverTest, EnvironmentOverridesTheLibraryName) {
+  const char* old = std::getenv(kDriverLibraryEnv);
+  const std::string saved = old != nullptr ? old : "";
+  ASSERT_EQ(setenv(kDriverLibraryEnv, kMissingLibrary, 1), 0);
+  EXPECT_EQ(Driver::LibraryToTry(""), kMissingLibrary);
+  EXPECT_EQ(Driver::LibraryToTry("libexplicit.so"), "libexplicit.so");  // explicit wins
+  const Probe probe = ProbeDriver();
+  EXPECT_TRUE(probe.devices.empty());
+  EXPECT_NE(probe.unavailable_reason.find(kMissingLibrary), std::string::npos)
+      << probe.unavailable_reason;
+  if (old != nullptr) {
+    setenv(kDriverLibraryEnv, saved.c_str(), 1);
+  } else {
+    unsetenv(kDriverLibraryEnv);
+  }
+  EXPECT_EQ(Driver::LibraryToTry(""), old != nullptr ? saved : std::string(kDefaultDriverLibrary));
+}
+
+TEST(CudaDriverTest, ErrorsMapToStatusesWithTheCallAndCode) {
+  DriverApi api;  // no error-string functions: the numeric code remains
+  EXPECT_TRUE(CudaStatus(api, CUDA_SUCCESS, "cuFoo").ok());
+  const Status oom = CudaStatus(api, CUDA_ERROR_OUT_OF_MEMORY, "cuMemAlloc");
+  EXPECT_EQ(oom.code(), Code::kOutOfMemory);
+  EXPECT_NE(oom.message().find("cuMemAlloc"), std::string::npos) << oom.message();
+  EXPECT_NE(oom.message().find("code 2"), std::string::npos) << oom.message();
+  EXPECT_EQ(CudaStatus(api, CUDA_ERROR_NO_DEVICE, "cuInit").code(), Code::kUnavailable);
+  EXPECT_EQ(CudaStatus(api, CUDA_ERROR_INVALID_PTX, "cuLinkAddData").code(), Code::kDeviceError);
+}
+
+TEST(CudaDriverTest, ArchVariantFromComputeCapability) {
+  EXPECT_EQ(select::SmName(ArchForComputeCapability(8, 0)), "sm_80");
+  EXPECT_EQ(select::SmName(ArchForComputeCapability(8, 6)), "sm_86");
+  EXPECT_EQ(select::SmName(ArchForComputeCapability(9, 0)), "sm_90a");
+  EXPECT_EQ(select::SmName(ArchForComputeCapability(10, 0)), "sm_100a");
+  EXPECT_EQ(select::SmName(ArchForComputeCapability(12, 0)), "sm_120a");
+}
+
+//===----------------------------------------------------------------------===//
+// GPU
+//===----------------------------------------------------------------------===//
+
+// Members are public: KernelRun, a helper outside the fixture, uses them.
+class CudaGpuTest : public ::testing::Test {
+ public:
+  void SetUp() override {
+    probe_ = ProbeDriver();
+    if (probe_.devices.empty()) GTEST_SKIP() << probe_.unavailable_reason;
+    auto device = CudaDevice::Create(probe_.driver, probe_.devices[0]);
+    ASSERT_TRUE(device.ok()) << device.status().message();
+    device_ = std::move(*device);
+    const DriverApi& api = driver().api();
+    ASSERT_TRUE(Ok(api.CtxPushCurrent(device_->context()), "cuCtxPushCurrent"));
+    pushed_ = true;
+    ASSERT_TRUE(Ok(api.StreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
+  }
+
+  void TearDown() override {
+    if (device_ == nullptr) return;
+    for (CUdeviceptr p : allocations_) (void)driver().api().MemFree(p);
+    if (stream_ != nullptr) (void)driver().api().StreamDestroy(stream_);
+    CUcontext popped = nullptr;
+    if (pushed_) (void)driver().api().CtxPopCurrent(&popped);
+    device_.reset();
+  }
+
+  const Driver& driver() const { return *probe_.driver; }
+
+  ::testing::AssertionResult Ok(CUresult r, const char* what) const {
+    const Status s = driver().Check(r, what);
+    if (s.ok()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << s.message();
+  }
+
+  CUdeviceptr Alloc(size_t bytes) {
+    CUdeviceptr p = 0;
+    EXPECT_TRUE(Ok(driver().api().MemAlloc(&p, bytes == 0 ? 1 : bytes), "cuMemAlloc"));
+    allocations_.push_back(p);
+    return p;
+  }
+
+  Probe probe_;
+  std::unique_ptr<CudaDevice> device_;
+  CUstream stream_ = nullptr;
+  bool pushed_ = false;
+  std::vector<CUdeviceptr> allocations_;
+};
+
+TEST_F(CudaGpuTest, FingerprintIsSane) {
+  const DeviceInfo& info = device_->info();
+  const select::Fingerprint& fp = info.fingerprint;
+  EXPECT_EQ(fp.backend, HRT_BACKEND_CUDA);
+  EXPECT_FALSE(fp.name.empty());
+  EXPECT_GE(fp.arch.cc(), 50u);
+  EXPECT_EQ(fp.arch.variant == select::ArchVariant::kSpecific, fp.arch.major >= 9);
+  EXPECT_GT(fp.sm_count, 0u);
+  EXPECT_GE(fp.max_threads_per_block, 512u);
+  EXPECT_EQ(fp.smem_per_block, 48u * 1024);
+  EXPECT_GE(fp.smem_per_block_optin, fp.smem_per_block);
+  EXPECT_GE(fp.regs_per_block, 32u * 1024);
+  EXPECT_EQ(fp.warp_size, 32u);
+  EXPECT_GE(fp.driver_version, 9000);
+  EXPECT_EQ(fp.driver_version, driver().version());
+  EXPECT_TRUE(fp.ptx_isa_max.known());
+  EXPECT_GT(fp.memory_bytes, uint64_t{1} << 30);
+  bool uuid_set = false;
+  for (uint8_t b : fp.uuid) uuid_set = uuid_set || b != 0;
+  EXPECT_TRUE(uuid_set);
+  if (fp.arch.cc() == 90) {  // H100: the values the CUDA guide documents
+    EXPECT_EQ(fp.smem_per_block_optin, 227u * 1024);
+    EXPECT_EQ(info.desc.arch, "sm_90a");
+  }
+  // The descriptor's fingerprint string is the canonical form of the struct.
+  auto parsed = select::ParseFingerprint(info.desc.fingerprint);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(*parsed, fp) << info.desc.fingerprint;
+  EXPECT_EQ(info.desc.compute_units, fp.sm_count);
+  EXPECT_EQ(info.desc.memory_bytes, fp.memory_bytes);
+  EXPECT_EQ(info.desc.uuid, fp.uuid);
+}
+
+TEST_F(CudaGpuTest, SymbolTableResolves) {
+  const auto& symbols = driver().symbols();
+  ASSERT_GE(symbols.size(), 2u);
+  // The error-string functions come first so later failures can be named.
+  EXPECT_STREQ(symbols[0].symbol, "cuGetErrorName");
+  EXPECT_STREQ(symbols[1].symbol, "cuGetErrorString");
+  for (const DriverSymbol& s : symbols) {
+    if (s.required) {
+      EXPECT_TRUE(s.resolved) << s.symbol;
+    }
+  }
+  // With a real driver the error text comes from the driver.
+  const Status s = driver().Check(CUDA_ERROR_OUT_OF_MEMORY, "cuMemAlloc");
+  EXPECT_NE(s.message().find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos) << s.message();
+}
+
+TEST_F(CudaGpuTest, BadPtxReturnsTheDriversLog) {
+  ir::BoundKernel unused;
+  const std::string bad_ptx =
+      ".version 8.0\n.target sm_80\n.address_size 64\n"
+      ".visible .entry bad_kernel()\n{\n  hrt_not_an_instruction %r1;\n  ret;\n}\n";
+  auto compiled = device_->LoadPtx(unused, bad_ptx, KernelImage{"bad_kernel", 32, 0});
+  ASSERT_FALSE(compiled.ok());
+  const std::string& m = compiled.status().message();
+  const size_t log = m.find("JIT error log:\n");
+  ASSERT_NE(log, std::string::npos) << m;
+  EXPECT_GT(m.size(), log + 16) << "empty log: " << m;
+  EXPECT_NE(m.find("CUDA_ERROR"), std::string::npos) << m;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels: emit, JIT, launch, compare
+//===----------------------------------------------------------------------===//
+
+std::string KernelsDir() {
+  if (const char* env = std::getenv("HRT_KERNELS_DIR")) return env;
+  const std::string built_in = std::string(HRT_SOURCE_DIR) + "/kernels";
+  if (std::ifstream(built_in + "/vector_add.tile")) return built_in;
+  return "kernels";  // the test run from a copy of the repository root
+}
+
+Result<ir::BoundKernel> LoadAndBind(const std::string& name, DType dtype,
+                                    const std::string& overrides) {
+  const std::string path = KernelsDir() + "/" + name + ".tile";
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return IoError("cannot open " + path);
+  std::stringstream text;
+  text << file.rdbuf();
+  HRT_ASSIGN_OR_RETURN(ir::Module module, ir::ParseModule(text.str(), path));
+  const ir::Kernel* kernel = module.Find(name);
+  if (kernel == nullptr) return NotFound("no kernel '" + name + "' in " + path);
+  ir::Config config = ir::DefaultConfig(*kernel);
+  const std::string extra =
+      (overrides.empty() ? "" : overrides + ",") + "T=" + ir::DTypeName(dtype);
+  HRT_ASSIGN_OR_RETURN(ir::Config parsed, ir::ParseConfig(extra));
+  for (const auto& [key, value] : parsed.entries) config.Set(key, value);
+  return ir::Bind(*kernel, config);
+}
+
+// A host tensor with a device copy of all of its storage (padding included,
+// so the sentinel check covers what the GPU kernel wrote).
+struct Tensor {
+  HostTensor host;
+  int64_t pad = 0;
+  CUdeviceptr device = 0;
+
+  size_t StorageBytes() {
+    const interp::Arg a = host.ToArg();
+    if (a.data == nullptr) return 0;
+    int64_t extent = 1 + pad;
+    for (uint32_t d = 0; d < a.rank; ++d) extent += (a.shape[d] - 1) * a.strides[d];
+    return static_cast<size_t>(extent) * ir::DTypeSize(dtype);
+  }
+  DType dtype;
+};
+
+class KernelRun {
+ public:
+  explicit KernelRun(CudaGpuTest* t) : t_(t) {}
+
+  Tensor& Add(DType dtype, std::vector<int64_t> shape, int64_t pad = 0) {
+    tensors_.push_back(std::make_unique<Tensor>(
+        Tensor{HostTensor::RowMajor(dtype, std::move(shape), pad), pad, 0, dtype}));
+    return *tensors_.back();
+  }
+
+  // Runs |bound| on the GPU (on the test's stream) and on the interpreter
+  // with the same inputs; |scalars| are appended after the tensors.
+  void Run(const CompiledKernel& compiled, const ir::BoundKernel& bound,
+           const std::vector<double>& scalars) {
+    const DriverApi& api = t_->driver().api();
+    std::vector<runtime::KernelArg> args;
+    std::vector<interp::Arg> interp_args;
+    interp_expected_.clear();
+    for (auto& tensor : tensors_) {
+      const size_t bytes = tensor->StorageBytes();
+      interp::Arg a = tensor->host.ToArg();
+      runtime::KernelArg k;
+      if (bytes > 0) {
+        tensor->device = t_->Alloc(bytes);
+        ASSERT_TRUE(t_->Ok(api.MemcpyHtoDAsync(tensor->device, a.data, bytes, t_->stream_),
+                           "cuMemcpyHtoDAsync"));
+        k.address = tensor->device;
+      }
+      k.rank = a.rank;
+      for (uint32_t d = 0; d < a.rank; ++d) {
+        k.shape[d] = a.shape[d];
+        k.strides[d] = a.strides[d];
+      }
+      args.push_back(k);
+      // The interpreter works on its own copy of the storage.
+      interp_storage_.emplace_back(static_cast<const uint8_t*>(a.data),
+                                   static_cast<const uint8_t*>(a.data) + bytes);
+      a.data = bytes > 0 ? interp_storage_.back().data() : nullptr;
+      interp_args.push_back(a);
+    }
+    for (double s : scalars) {
+      runtime::KernelArg k;
+      k.f = s;
+      args.push_back(k);
+      interp::Arg a;
+      a.f = s;
+      interp_args.push_back(a);
+    }
+    const Status launched = t_->device_->Launch(compiled, args, t_->stream_);
+    ASSERT_TRUE(launched.ok()) << launched.message();
+    for (auto& tensor : tensors_) {
+      const size_t bytes = tensor->StorageBytes();
+      if (bytes == 0) continue;
+      ASSERT_TRUE(
+          t_->Ok(api.MemcpyDtoHAsync(tensor->host.ToArg().data, tensor->device, bytes, t_->stream_),
+                 "cuMemcpyDtoHAsync"));
+    }
+    ASSERT_TRUE(t_->Ok(api.StreamSynchronize(t_->stream_), "cuStreamSynchronize"));
+    const Status ran = interp::Run(bound, interp_args);
+    ASSERT_TRUE(ran.ok()) << ran.message();
+    for (size_t i = 0; i < interp_args.size() && i < tensors_.size(); ++i) {
+      interp_expected_.push_back(ViewValues(*tensors_[i], interp_storage_[i]));
+    }
+  }
+
+  // The interpreter's values of tensor |i| in row-major order of its view.
+  const std::vector<double>& InterpValues(size_t i) const { return interp_expected_[i]; }
+
+ private:
+  static std::vector<double> ViewValues(Tensor& t, const std::vector<uint8_t>& storage) {
+    const interp::Arg a = t.host.ToArg();
+    const size_t elem = ir::DTypeSize(t.dtype);
+    std::vector<double> out(static_cast<size_t>(t.host.numel()));
+    for (int64_t i = 0; i < t.host.numel(); ++i) {
+      int64_t off = 0, rem = i;
+      for (uint32_t d = a.rank; d-- > 0;) {
+        off += (rem % a.shape[d]) * a.strides[d];
+        rem /= a.shape[d];
+      }
+      out[static_cast<size_t>(i)] = testing::ReadElem(t.dtype, &storage[off * elem]);
+    }
+    return out;
+  }
+
+  CudaGpuTest* t_;
+  std::vector<std::unique_ptr<Tensor>> tensors_;
+  std::vector<std::vector<uint8_t>> interp_storage_;
+  std::vector<std::vector<double>> interp_expected_;
+};
+
+// GPU output against the exact reference (the kernels' tolerance) and against
+// the interpreter (each within that tolerance of the reference).
+void ExpectClose(DType dtype, const std::vector<double>& gpu, const std::vector<double>& interp,
+                 const ref::RefOutput& want) {
+  ASSERT_EQ(gpu.size(), want.value.size());
+  ASSERT_EQ(interp.size(), want.value.size());
+  int64_t bad = 0;
+  for (size_t i = 0; i < gpu.size(); ++i) {
+    const double tol = ref::Tolerance(dtype, want.value[i], want.scale[i]);
+    const bool ok = std::fabs(gpu[i] - want.value[i]) <= tol &&
+                    std::fabs(gpu[i] - interp[i]) <= 2 * tol;  // false for NaN
+    if (!ok && ++bad <= 5) {
+      ADD_FAILURE() << "element " << i << ": gpu " << gpu[i] << ", interpreter " << interp[i]
+                    << ", exact " << want.value[i] << " (tolerance " << tol << ")";
+    }
+  }
+  EXPECT_EQ(bad, 0) << "of " << gpu.size() << " elements";
+}
+
+struct Case {
+  DType dtype;
+  std::string config;
+};
+
+std::vector<Case> Cases(const std::vector<std::string>& configs) {
+  std::vector<Case> out;
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16}) {
+    for (const std::string& c : configs) out.push_back({t, c});
+  }
+  return out;
+}
+
+std::string Label(const Case& c) {
+  return std::string(ir::DTypeName(c.dtype)) + " " + (c.config.empty() ? "default" : c.config);
+}
+
+#define COMPILE_OR_FAIL(bound_var, compiled_var, name, c)            \
+  auto bound_var = LoadAndBind(name, (c).dtype, (c).config);         \
+  ASSERT_TRUE(bound_var.ok()) << bound_var.status().message();       \
+  auto compiled_var = device_->Compile(*bound_var);                  \
+  ASSERT_TRUE(compiled_var.ok()) << compiled_var.status().message(); \
+  EXPECT_FALSE((*compiled_var)->cubin.empty());                      \
+  EXPECT_FALSE((*compiled_var)->ptx.empty())
+
+TEST_F(CudaGpuTest, VectorAddMatchesInterpreter) {
+  for (const Case& c : Cases({"", "BLOCK=64,WARPS=1"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "vector_add", c);
+    Rng rng(11);
+    for (int64_t n : {1, 1000, 4097}) {
+      SCOPED_TRACE("N=" + std::to_string(n));
+      KernelRun run(this);
+      Tensor& x = run.Add(c.dtype, {n});
+      Tensor& y = run.Add(c.dtype, {n});
+      Tensor& out = run.Add(c.dtype, {n}, /*pad=*/5);
+      const auto xv = x.host.FillUniform(rng, -4, 4);
+      const auto yv = y.host.FillUniform(rng, -4, 4);
+      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
+      ExpectClose(c.dtype, out.host.Values(), run.InterpValues(2), ref::VectorAddRef(xv, yv));
+      EXPECT_EQ(out.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
+const std::pair<int64_t, int64_t> kRowShapes[] = {{1, 1}, {3, 7}, {4, 129}, {3, 1000}};
+
+TEST_F(CudaGpuTest, RmsNormMatchesInterpreter) {
+  for (const Case& c : Cases({"", "BLOCK_N=64,WARPS=1"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "rms_norm", c);
+    Rng rng(22);
+    const double eps = 1e-6;
+    for (auto [m, n] : kRowShapes) {
+      SCOPED_TRACE("M=" + std::to_string(m) + " N=" + std::to_string(n));
+      KernelRun run(this);
+      Tensor& x = run.Add(c.dtype, {m, n});
+      Tensor& w = run.Add(c.dtype, {n});
+      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      const auto xv = x.host.FillUniform(rng, -2, 2);
+      const auto wv = w.host.FillUniform(rng, 0.5, 1.5);
+      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {eps}));
+      ExpectClose(c.dtype, y.host.Values(), run.InterpValues(2),
+                  ref::RmsNormRef(xv, wv, m, n, ir::RoundToFloat(DType::kF32, eps)));
+      EXPECT_EQ(y.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
+TEST_F(CudaGpuTest, SoftmaxMatchesInterpreter) {
+  for (const Case& c : Cases({"", "BLOCK_N=64,WARPS=1"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "softmax", c);
+    Rng rng(33);
+    for (auto [m, n] : kRowShapes) {
+      SCOPED_TRACE("M=" + std::to_string(m) + " N=" + std::to_string(n));
+      KernelRun run(this);
+      Tensor& x = run.Add(c.dtype, {m, n});
+      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      const double shifts[] = {0.0, 50.0, -50.0};  // needs the row max subtracted
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) x.host.Set(i * n + j, shifts[i % 3] + rng.Uniform(-4, 4));
+      }
+      const auto xv = x.host.Values();
+      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
+      ExpectClose(c.dtype, y.host.Values(), run.InterpValues(1), ref::SoftmaxRef(xv, m, n));
+      EXPECT_EQ(y.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
+TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
+  // The default config needs more than 48 KiB of shared memory with f32 on
+  // most emitters' layouts, which exercises the opt-in.
+  for (const Case& c : Cases({"", "BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=1,STAGES=1",
+                              "BLOCK_M=64,BLOCK_N=16,BLOCK_K=32,WARPS=2,STAGES=2"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "gemm", c);
+    Rng rng(44);
+    struct Shape {
+      int64_t m, n, k;
+    };
+    for (Shape s : {Shape{17, 33, 65}, Shape{100, 37, 129}}) {
+      for (bool with_bias : {false, true}) {
+        SCOPED_TRACE("M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
+                     " K=" + std::to_string(s.k) + (with_bias ? " bias" : ""));
+        KernelRun run(this);
+        Tensor& a = run.Add(c.dtype, {s.m, s.k});
+        Tensor& b = run.Add(c.dtype, {s.k, s.n});
+        Tensor& bias = run.Add(c.dtype, {with_bias ? s.n : 0});
+        Tensor& out = run.Add(c.dtype, {s.m, s.n}, /*pad=*/3);
+        const auto av = a.host.FillUniform(rng, -1, 1);
+        const auto bv = b.host.FillUniform(rng, -1, 1);
+        const auto biasv = bias.host.FillUniform(rng, -1, 1);
+        ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
+        ExpectClose(c.dtype, out.host.Values(), run.InterpValues(3),
+                    ref::GemmRef(av, bv, biasv, s.m, s.n, s.k));
+        EXPECT_EQ(out.host.ClobberedPadding(), 0);
+      }
+    }
+  }
+}
+
+// The runtime's path: the registered factory's device, launched through its
+// vtable twice (the second launch reuses the compiled kernel), on the
+// test's stream.
+TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
+  std::vector<runtime::DeviceDesc> descs;
+  ASSERT_TRUE(kCudaBackendFactory.enumerate(&descs).ok());
+  ASSERT_FALSE(descs.empty()) << UnavailableReason();
+  EXPECT_EQ(descs[0].backend, HRT_BACKEND_CUDA);
+  auto created = kCudaBackendFactory.create(descs[0]);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  runtime::Device* device = *created;
+
+  auto bound = LoadAndBind("vector_add", DType::kF32, "BLOCK=64,WARPS=2");
+  ASSERT_TRUE(bound.ok()) << bound.status().message();
+  const int64_t n = 300;
+  const DriverApi& api = driver().api();
+  std::vector<float> x(n), y(n), out(n, -1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(i);
+    y[i] = static_cast<float>(2 * i + 1);
+  }
+  const size_t bytes = n * sizeof(float);
+  const CUdeviceptr dx = Alloc(bytes), dy = Alloc(bytes), dout = Alloc(bytes);
+  ASSERT_TRUE(Ok(api.MemcpyHtoD(dx, x.data(), bytes), "cuMemcpyHtoD"));
+  ASSERT_TRUE(Ok(api.MemcpyHtoD(dy, y.data(), bytes), "cuMemcpyHtoD"));
+  std::vector<runtime::KernelArg> args(3);
+  const CUdeviceptr addresses[] = {dx, dy, dout};
+  for (int i = 0; i < 3; ++i) {
+    args[i].address = addresses[i];
+    args[i].rank = 1;
+    args[i].shape[0] = n;
+    args[i].strides[0] = 1;
+  }
+  for (int launch = 0; launch < 2; ++launch) {
+    const Status s = device->vtable->launch(device, *bound, args, stream_);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  ASSERT_TRUE(Ok(api.StreamSynchronize(stream_), "cuStreamSynchronize"));
+  ASSERT_TRUE(Ok(api.MemcpyDtoH(out.data(), dout, bytes), "cuMemcpyDtoH"));
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], x[i] + y[i]) << i;
+  device->vtable->destroy(device);
+}
+
+// An engine's own context (here: the primary context the test retains) is
+// borrowed rather than retained again.
+TEST_F(CudaGpuTest, AcceptsTheEnginesContext) {
+  CUcontext engine = nullptr;
+  ASSERT_TRUE(Ok(driver().api().DevicePrimaryCtxRetain(&engine, device_->info().device),
+                 "cuDevicePrimaryCtxRetain"));
+  {
+    auto borrowed = CudaDevice::Create(probe_.driver, device_->info(), DeviceOptions{engine});
+    ASSERT_TRUE(borrowed.ok()) << borrowed.status().message();
+    EXPECT_FALSE((*borrowed)->uses_primary_context());
+    EXPECT_EQ((*borrowed)->context(), engine);
+    auto bound = LoadAndBind("vector_add", DType::kF32, "");
+    ASSERT_TRUE(bound.ok());
+    auto compiled = (*borrowed)->Compile(*bound);
+    ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  }
+  (void)driver().api().DevicePrimaryCtxRelease(device_->info().device);
+}
+
+}  // namespace
+}  // namespace hrt::cuda
