@@ -12,6 +12,7 @@
 #include "helionrt/helionrt.h"
 #include "kernels/testing/host_tensor.h"
 #include "kernels/testing/reference_loops.h"
+#include "runtime/select/fingerprint.h"
 #include "tools/commands.h"
 
 extern const char kHrtDefaultKernels[];
@@ -20,6 +21,7 @@ namespace hrt::cli {
 namespace {
 
 using ir::DType;
+using select::BackendName;
 using testing::HostTensor;
 using testing::Rng;
 
@@ -108,17 +110,6 @@ std::vector<DemoCase> MakeCases() {
     cases.push_back(std::move(c));
   }
   return cases;
-}
-
-const char* BackendName(hrt_backend_t b) {
-  switch (b) {
-    case HRT_BACKEND_CPU_REFERENCE: return "cpu-reference";
-    case HRT_BACKEND_CUDA: return "cuda";
-    case HRT_BACKEND_HIP: return "hip";
-    case HRT_BACKEND_VULKAN: return "vulkan";
-    case HRT_BACKEND_LEVEL_ZERO: return "level-zero";
-    default: return "unknown";
-  }
 }
 
 // The path a launch takes on a device of this backend. Only the reference

@@ -57,6 +57,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/bits.h"
 #include "codegen/ir/byte_io.h"
 #include "codegen/ir/verifier.h"
 
@@ -88,17 +89,10 @@ constexpr size_t kMinBlockBytes = 4 + 4;
 constexpr size_t kMinOpBytes = 2 + 1 + 8 + 5 * 4;
 
 uint64_t AlignUp(uint64_t v) {
-  return (v + kSectionAlignment - 1) & ~(kSectionAlignment - 1);
+  return hrt::AlignUp(v, kSectionAlignment);
 }
-
 std::string Hex(uint64_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
+  return HexString(v);
 }
 
 std::string VersionString(uint16_t major, uint16_t minor) {

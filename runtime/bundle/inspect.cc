@@ -1,5 +1,6 @@
 #include "runtime/bundle/inspect.h"
 
+#include "base/bits.h"
 #include "runtime/bundle/json_writer.h"
 #include "runtime/select/fingerprint.h"
 
@@ -7,10 +8,7 @@ namespace hrt::bundle {
 namespace {
 
 std::string Hex(uint64_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kDigits[v & 0xf];
-  return "0x" + s;
+  return HexString(v, 16);
 }
 
 const char* CodecName(uint32_t codec) {

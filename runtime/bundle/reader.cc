@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/bits.h"
 #include "codegen/ir/binary.h"
 #include "runtime/bundle/le.h"
 #include "runtime/bundle/validate.h"
@@ -24,18 +25,8 @@ Status Corrupt(const std::string& message) {
   return CorruptData("bundle: " + message);
 }
 
-uint64_t AlignUp(uint64_t v, uint64_t alignment) {
-  return (v + alignment - 1) & ~(alignment - 1);
-}
-
 std::string Hex(uint64_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
+  return HexString(v);
 }
 
 bool AllZero(std::span<const uint8_t> bytes) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/bits.h"
 #include "codegen/ir/binary.h"
 #include "runtime/bundle/format.h"
 #include "runtime/bundle/le.h"
@@ -20,10 +21,6 @@ namespace hrt::bundle {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-uint64_t AlignUp(uint64_t v, uint64_t alignment) {
-  return (v + alignment - 1) & ~(alignment - 1);
-}
 
 uint32_t U32(size_t n) {
   return static_cast<uint32_t>(n);

@@ -23,6 +23,7 @@
 #include "codegen/ir/dtype.h"
 #include "codegen/ir/text.h"
 #include "kernels/testing/host_tensor.h"
+#include "kernels/testing/load_kernel.h"
 #include "kernels/testing/reference_loops.h"
 #include "runtime/cuda/cuda_device.h"
 #include "runtime/cuda/cuda_driver.h"
@@ -33,6 +34,7 @@ namespace {
 
 using ir::DType;
 using testing::HostTensor;
+using testing::LoadAndBind;
 using testing::Rng;
 
 //===----------------------------------------------------------------------===//
@@ -209,31 +211,6 @@ TEST_F(CudaGpuTest, BadPtxReturnsTheDriversLog) {
 //===----------------------------------------------------------------------===//
 // Kernels: emit, JIT, launch, compare
 //===----------------------------------------------------------------------===//
-
-std::string KernelsDir() {
-  if (const char* env = std::getenv("HRT_KERNELS_DIR")) return env;
-  const std::string built_in = std::string(HRT_SOURCE_DIR) + "/kernels";
-  if (std::ifstream(built_in + "/vector_add.tile")) return built_in;
-  return "kernels";  // the test run from a copy of the repository root
-}
-
-Result<ir::BoundKernel> LoadAndBind(const std::string& name, DType dtype,
-                                    const std::string& overrides) {
-  const std::string path = KernelsDir() + "/" + name + ".tile";
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return IoError("cannot open " + path);
-  std::stringstream text;
-  text << file.rdbuf();
-  HRT_ASSIGN_OR_RETURN(ir::Module module, ir::ParseModule(text.str(), path));
-  const ir::Kernel* kernel = module.Find(name);
-  if (kernel == nullptr) return NotFound("no kernel '" + name + "' in " + path);
-  ir::Config config = ir::DefaultConfig(*kernel);
-  const std::string extra =
-      (overrides.empty() ? "" : overrides + ",") + "T=" + ir::DTypeName(dtype);
-  HRT_ASSIGN_OR_RETURN(ir::Config parsed, ir::ParseConfig(extra));
-  for (const auto& [key, value] : parsed.entries) config.Set(key, value);
-  return ir::Bind(*kernel, config);
-}
 
 // A host tensor with a device copy of all of its storage (padding included,
 // so the sentinel check covers what the GPU kernel wrote).

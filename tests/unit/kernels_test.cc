@@ -27,6 +27,7 @@
 #include "codegen/ir/ir.h"
 #include "codegen/ir/text.h"
 #include "kernels/testing/host_tensor.h"
+#include "kernels/testing/load_kernel.h"
 #include "kernels/testing/reference_loops.h"
 
 namespace hrt {
@@ -34,6 +35,8 @@ namespace {
 
 using testing::HostTensor;
 using testing::kSentinel;
+using testing::LoadAndBind;
+using testing::LoadKernelModule;
 using testing::Rng;
 
 using ir::DType;
@@ -52,30 +55,6 @@ double AsF32(double v) {
 //===----------------------------------------------------------------------===//
 // Loading and checking
 //===----------------------------------------------------------------------===//
-
-Result<ir::Module> LoadModule(const std::string& name) {
-  const std::string path = std::string(HRT_SOURCE_DIR) + "/kernels/" + name + ".tile";
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return IoError("cannot open " + path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return ir::ParseModule(text.str(), path);
-}
-
-// Parses kernels/<name>.tile and binds its default config with |overrides|
-// ("BLOCK_N=64,WARPS=1", or "" for none) and T = |dtype| applied on top.
-Result<ir::BoundKernel> LoadAndBind(const std::string& name, DType dtype,
-                                    const std::string& overrides) {
-  HRT_ASSIGN_OR_RETURN(ir::Module module, LoadModule(name));
-  const ir::Kernel* kernel = module.Find(name);
-  if (kernel == nullptr) return NotFound("no kernel '" + name + "' in its file");
-  ir::Config config = ir::DefaultConfig(*kernel);
-  const std::string extra =
-      (overrides.empty() ? "" : overrides + ",") + "T=" + ir::DTypeName(dtype);
-  HRT_ASSIGN_OR_RETURN(ir::Config parsed, ir::ParseConfig(extra));
-  for (const auto& [key, value] : parsed.entries) config.Set(key, value);
-  return ir::Bind(*kernel, config);
-}
 
 void ExpectClose(DType dtype, const std::vector<double>& got, const ref::RefOutput& want) {
   ASSERT_EQ(got.size(), want.value.size());
@@ -338,7 +317,7 @@ ir::Config MakeConfig(const ir::Kernel& kernel, const std::vector<int64_t>& tuna
 
 TEST_P(TuningSpaceTest, EveryValidConfigBinds) {
   const std::string name = GetParam();
-  auto module = LoadModule(name);
+  auto module = LoadKernelModule(name);
   ASSERT_TRUE(module.ok()) << module.status().message();
   ASSERT_EQ(module->kernels.size(), 1u) << "one kernel per file";
   const ir::Kernel& kernel = module->kernels[0];
