@@ -2,8 +2,8 @@
 // decode + verify), verification alone, and config binding, over the
 // standard kernels in kernels/*.tile.
 //
-//   build/rel/bench/hrt_ir_bench --benchmark_repetitions=5 \
-//       --benchmark_report_aggregates_only=true
+//   build/rel/bench/hrt_ir_bench --benchmark_repetitions=5
+//   (add --benchmark_report_aggregates_only=true for medians only)
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
