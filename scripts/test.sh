@@ -11,4 +11,12 @@ jobs=$(nproc)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRT_SANITIZE=address,undefined \
   -DHRT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs"
-ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@"
+status=0
+ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@" || status=$?
+# Say why skipped tests (the gpu label without a device) did not run.
+log="$build/Testing/Temporary/LastTest.log"
+if [ -f "$log" ] && grep -q ": Skipped$" "$log"; then
+  echo "Skip reasons:"
+  grep -A1 ": Skipped$" "$log" | grep -v -e ": Skipped$" -e "^--$" | sort | uniq -c | sed 's/^/  /'
+fi
+exit $status
