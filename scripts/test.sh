@@ -12,11 +12,14 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRT_SANITIZE=address,
   -DHRT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs"
 status=0
-ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@" || status=$?
+out="$build/ctest-output.txt"
+ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$out" || status=$?
 # Say why skipped tests (the gpu label without a device) did not run.
 log="$build/Testing/Temporary/LastTest.log"
 if [ -f "$log" ] && grep -q ": Skipped$" "$log"; then
   echo "Skip reasons:"
   grep -A1 ": Skipped$" "$log" | grep -v -e ": Skipped$" -e "^--$" | sort | uniq -c | sed 's/^/  /'
 fi
+# Keep ctest's summary as the closing line.
+grep -E "tests passed|tests failed" "$out" | tail -n 1 || true
 exit $status
