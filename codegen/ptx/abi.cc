@@ -109,9 +109,8 @@ std::string ParamSlotName(const ParamSlot& slot) {
   }
 }
 
-Status WriteTensorParam(const ParamLayout& layout, uint32_t param, uint64_t address,
-                        uint32_t rank, const int64_t* sizes, const int64_t* strides,
-                        std::span<uint8_t> buffer) {
+Status WriteTensorParam(const ParamLayout& layout, uint32_t param, uint64_t address, uint32_t rank,
+                        const int64_t* sizes, const int64_t* strides, std::span<uint8_t> buffer) {
   HRT_RETURN_IF_ERROR(CheckSlot(layout, param, ParamRole::kBase, buffer));
   const uint32_t first = layout.first_slot[param];
   uint32_t expected_rank = 0;

@@ -36,7 +36,7 @@ struct ParamSlot {
   uint32_t offset = 0;
   uint32_t size = 0;
   uint32_t align = 0;
-  const char* ptx_type = "";  // ".u64", ".s64", ".s32", ...
+  const char* ptx_type = "";          // ".u64", ".s64", ".s32", ...
   ir::DType dtype = ir::DType::kI64;  // scalars: the bound dtype
 };
 
@@ -63,9 +63,8 @@ std::string ParamSlotName(const ParamSlot& slot);
 // Writes tensor parameter |param|'s base, sizes and strides into |buffer|
 // (at least total_size bytes). Errors when |param| is not a tensor or |rank|
 // differs from its rank.
-Status WriteTensorParam(const ParamLayout& layout, uint32_t param, uint64_t address,
-                        uint32_t rank, const int64_t* sizes, const int64_t* strides,
-                        std::span<uint8_t> buffer);
+Status WriteTensorParam(const ParamLayout& layout, uint32_t param, uint64_t address, uint32_t rank,
+                        const int64_t* sizes, const int64_t* strides, std::span<uint8_t> buffer);
 // Writes scalar parameter |param|: integers and bool from |i| (wrapped to the
 // dtype), floats from |f| (rounded to the dtype, nearest-even).
 Status WriteScalarParam(const ParamLayout& layout, uint32_t param, int64_t i, double f,

@@ -173,7 +173,7 @@ void Analyzer::FactsOfOp(const ir::Op& op) {
     return;
   }
 
-  bool all_pure = true;     // every operand uniform or pure
+  bool all_pure = true;       // every operand uniform or pure
   bool any_view_src = false;  // a shape op over a distributed value
   for (ir::ValueId v : op.operands) {
     const ValueKind kind = F(v).kind;

@@ -8,27 +8,72 @@ namespace {
 
 constexpr const char* kPrefix[kNumRegClasses] = {"%p", "%h", "%r", "%f", "%rd", "%fd"};
 
-void AppendInt(std::string* out, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, end);
-}
-
-void AppendHex(std::string* out, uint64_t v, int digits) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  char buf[16];
-  for (int i = digits - 1; i >= 0; --i) {
-    buf[i] = kDigits[v & 15u];
-    v >>= 4;
-  }
-  out->append(buf, static_cast<size_t>(digits));
-}
-
 }  // namespace
 
+// Formats one line in a local buffer and appends it in one piece: the
+// emitter writes tens of thousands of short lines.
+class LineBuf {
+ public:
+  explicit LineBuf(std::string* out) : out_(out) {}
+  ~LineBuf() { Flush(); }
+  LineBuf(const LineBuf&) = delete;
+  LineBuf& operator=(const LineBuf&) = delete;
+
+  void Put(char c) {
+    if (n_ == kCap) Flush();
+    buf_[n_++] = c;
+  }
+  void Put(std::string_view s) {
+    if (n_ + s.size() > kCap) Flush();
+    if (s.size() > kCap) {
+      out_->append(s);
+      return;
+    }
+    std::memcpy(buf_ + n_, s.data(), s.size());
+    n_ += s.size();
+  }
+  void PutInt(int64_t v) {
+    char tmp[24];
+    auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
+    Put(std::string_view(tmp, static_cast<size_t>(end - tmp)));
+  }
+  void PutUInt(uint32_t v) {
+    char tmp[12];
+    int n = 0;
+    do {
+      tmp[11 - n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    Put(std::string_view(tmp + 12 - n, static_cast<size_t>(n)));
+  }
+  void PutHex(uint64_t v, int digits) {
+    static constexpr char kDigits[] = "0123456789ABCDEF";
+    char tmp[16];
+    for (int i = digits - 1; i >= 0; --i) {
+      tmp[i] = kDigits[v & 15u];
+      v >>= 4;
+    }
+    Put(std::string_view(tmp, static_cast<size_t>(digits)));
+  }
+  void PutReg(Reg r) {
+    Put(kPrefix[static_cast<size_t>(r.cls)]);
+    PutUInt(r.id);
+  }
+  void Flush() {
+    out_->append(buf_, n_);
+    n_ = 0;
+  }
+
+ private:
+  static constexpr size_t kCap = 480;
+  std::string* out_;
+  size_t n_ = 0;
+  char buf_[kCap];
+};
+
 void AppendReg(std::string* out, Reg r) {
-  out->append(kPrefix[static_cast<size_t>(r.cls)]);
-  AppendInt(out, r.id);
+  LineBuf w(out);
+  w.PutReg(r);
 }
 
 std::string RegName(Reg r) {
@@ -105,57 +150,62 @@ Opnd Opnd::Text(const char* text) {
 }
 
 void Opnd::AppendTo(std::string* out) const {
+  LineBuf w(out);
+  WriteTo(w);
+}
+
+void Opnd::WriteTo(LineBuf& w) const {
   switch (kind_) {
-    case Kind::kReg: AppendReg(out, regs_[0]); break;
-    case Kind::kImm: AppendInt(out, imm_); break;
+    case Kind::kReg: w.PutReg(regs_[0]); break;
+    case Kind::kImm: w.PutInt(imm_); break;
     case Kind::kU64: {
       const auto u = static_cast<uint64_t>(imm_);
-      out->append("0x");
-      AppendHex(out, u, u >> 32 ? 16 : 8);
+      w.Put("0x");
+      w.PutHex(u, u >> 32 ? 16 : 8);
       break;
     }
     case Kind::kF32:
-      out->append("0f");
-      AppendHex(out, static_cast<uint64_t>(imm_), 8);
+      w.Put("0f");
+      w.PutHex(static_cast<uint64_t>(imm_), 8);
       break;
     case Kind::kF64:
-      out->append("0d");
-      AppendHex(out, static_cast<uint64_t>(imm_), 16);
+      w.Put("0d");
+      w.PutHex(static_cast<uint64_t>(imm_), 16);
       break;
     case Kind::kMem:
-      out->push_back('[');
-      AppendReg(out, regs_[0]);
+      w.Put('[');
+      w.PutReg(regs_[0]);
       if (imm_ != 0) {
-        if (imm_ > 0) out->push_back('+');
-        AppendInt(out, imm_);
+        if (imm_ > 0) w.Put('+');
+        w.PutInt(imm_);
       }
-      out->push_back(']');
+      w.Put(']');
       break;
     case Kind::kSym:
-      if (bracket_) out->push_back('[');
-      out->append(text_);
+      if (bracket_) w.Put('[');
+      w.Put(text_);
       if (imm_ != 0) {
-        out->push_back('+');
-        AppendInt(out, imm_);
+        w.Put('+');
+        w.PutInt(imm_);
       }
-      if (bracket_) out->push_back(']');
+      if (bracket_) w.Put(']');
       break;
     case Kind::kVec:
     case Kind::kArgs:
-      out->push_back(kind_ == Kind::kVec ? '{' : '(');
+      w.Put(kind_ == Kind::kVec ? '{' : '(');
       for (uint8_t i = 0; i < nregs_; ++i) {
-        if (i) out->append(", ");
-        AppendReg(out, regs_[i]);
+        if (i) w.Put(", ");
+        w.PutReg(regs_[i]);
       }
-      out->push_back(kind_ == Kind::kVec ? '}' : ')');
+      w.Put(kind_ == Kind::kVec ? '}' : ')');
       break;
-    case Kind::kText: out->append(text_); break;
+    case Kind::kText: w.Put(text_); break;
   }
 }
 
 Code::Code() {
-  body_.reserve(1 << 16);
-  prologue_.reserve(1 << 12);
+  body_.reserve(1 << 18);
+  prologue_.reserve(1 << 13);
 }
 
 Reg Code::NewReg(RegClass cls) {
@@ -168,40 +218,36 @@ Regs Code::NewRegs(RegClass cls, size_t n) {
   return r;
 }
 
-void Code::Emit(std::string_view pred_prefix, std::string_view op,
-                std::initializer_list<Opnd> operands) {
-  std::string& out = Out();
-  out.push_back('\t');
-  out.append(pred_prefix);
-  out.append(op);
+void Code::Emit(Reg pred, bool negate, std::string_view op, std::initializer_list<Opnd> operands) {
+  LineBuf w(&Out());
+  w.Put('\t');
+  if (pred.valid()) {
+    w.Put(negate ? "@!" : "@");
+    w.PutReg(pred);
+    w.Put(' ');
+  }
+  w.Put(op);
   bool first = true;
   for (const Opnd& o : operands) {
-    out.append(first ? " \t" : ", ");
+    w.Put(first ? std::string_view(" \t") : std::string_view(", "));
     first = false;
-    o.AppendTo(&out);
+    o.WriteTo(w);
   }
-  out.append(";\n");
+  w.Put(";\n");
 }
 
 void Code::Ins(std::string_view op, std::initializer_list<Opnd> operands) {
-  Emit({}, op, operands);
+  Emit(Reg{}, false, op, operands);
 }
 
-void Code::InsIf(Reg pred, bool negate, std::string_view op,
-                 std::initializer_list<Opnd> operands) {
-  if (!pred.valid()) {
-    Emit({}, op, operands);
-    return;
-  }
-  std::string prefix = negate ? "@!" : "@";
-  AppendReg(&prefix, pred);
-  prefix.push_back(' ');
-  Emit(prefix, op, operands);
+void Code::InsIf(Reg pred, bool negate, std::string_view op, std::initializer_list<Opnd> operands) {
+  Emit(pred, negate, op, operands);
 }
 
 void Code::AppendLabel(std::string* out, uint32_t label) {
-  out->push_back('L');
-  AppendInt(out, label);
+  LineBuf w(out);
+  w.Put('L');
+  w.PutUInt(label);
 }
 
 void Code::Label(uint32_t label) {

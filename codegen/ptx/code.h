@@ -16,6 +16,8 @@
 
 namespace hrt::ptx {
 
+class LineBuf;
+
 enum class RegClass : uint8_t {
   kPred = 0,  // .pred      %p
   kB16 = 1,   // .b16       %h  (f16/bf16 bits at the memory boundary)
@@ -57,6 +59,7 @@ class Opnd {
   static Opnd Text(const char* text);
 
   void AppendTo(std::string* out) const;
+  void WriteTo(LineBuf& out) const;
 
  private:
   enum class Kind : uint8_t { kReg, kImm, kU64, kF32, kF64, kMem, kSym, kVec, kArgs, kText };
@@ -110,8 +113,7 @@ class Code {
 
  private:
   std::string& Out() { return stream_ == Stream::kBody ? body_ : prologue_; }
-  void Emit(std::string_view pred_prefix, std::string_view op,
-            std::initializer_list<Opnd> operands);
+  void Emit(Reg pred, bool negate, std::string_view op, std::initializer_list<Opnd> operands);
 
   std::array<uint32_t, kNumRegClasses> counts_{};
   uint32_t labels_ = 0;

@@ -54,7 +54,9 @@ Reg Lowering::LoadSharedF32(DType dtype, Reg addr, int64_t offset) {
 
 Status Lowering::Stage(ir::ValueId v, DType dtype, uint32_t base, int64_t pitch) {
   const ValueFacts& f = an_->values[v];
-  if (f.staged_load && f.def) return StageLoad(*f.def, dtype, base, pitch);
+  if (f.staged_load && f.def) {
+    return StageLoad(*f.def, dtype, base, pitch, Reg{}, Val::Const(1), false);
+  }
   return StageOperand(v, dtype, base, pitch);
 }
 
@@ -112,7 +114,8 @@ Status Lowering::StageOperand(ir::ValueId v, DType dtype, uint32_t base, int64_t
   return Status::Ok();
 }
 
-Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64_t pitch) {
+Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64_t pitch,
+                           Reg stage_offset, Val pred, bool async) {
   const auto pi = static_cast<uint32_t>(load.ints[0]);
   const bool has_mask = load.ints[1] == 1;
   const ir::Param& param = k_.params[pi];
@@ -133,7 +136,12 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     HRT_ASSIGN_OR_RETURN(mask, At(load.operands.back(), lay));
   }
   const std::array<int64_t, 4> coef = {pitch, esz, 0, 0};
-  const Reg saddr = SharedAddr(lay, coef, base);
+  Reg saddr = SharedAddr(lay, coef, base);
+  if (stage_offset.valid()) {
+    const Reg a = NewReg(Repr::kI32);
+    code_.Ins("add.s32", {a, saddr, stage_offset});
+    saddr = a;
+  }
   const float fill = RoundedFloat(dtype, load.fval);
   uint32_t fill_bits = 0;
   if (dtype == DType::kF16) {
@@ -144,20 +152,29 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     std::memcpy(&fill_bits, &fill, sizeof fill_bits);
   }
   const int64_t group = l.group;
-  const bool vector = group >= 2 && group * esz >= 4 && pitch % std::min<int64_t>(group * esz, 16) == 0 &&
+  const bool vector = group >= 2 && group * esz >= 4 &&
+                      pitch % std::min<int64_t>(group * esz, 16) == 0 &&
                       Contiguous(load, rank, shape.rank);
   const char* et = esz == 2 ? ".b16" : ".b32";
   const RegClass cls = esz == 2 ? RegClass::kB16 : RegClass::kB32;
 
-  auto element = [&](size_t s, Val active, Val valid) {
+  // |run| (when valid) is the address of the group's first element and
+  // |j| this element's place in the group.
+  auto element = [&](size_t s, Val active, Val valid, Reg run = Reg{}, int64_t j = 0) {
     if (valid.is_const() && valid.off == 0) return;
     const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(s));
     const Reg v = code_.NewReg(cls);
     code_.Ins(esz == 2 ? "mov.b16" : "mov.b32", {v, Opnd::Imm(fill_bits)});
     if (!(active.is_const() && active.off == 0)) {
-      std::vector<Val> at(rank);
-      for (uint32_t k = 0; k < rank; ++k) at[k] = idx[k][s];
-      const Reg a = Address(pi, dtype, at, idx_types);
+      Reg a = run;
+      if (!run.valid()) {
+        std::vector<Val> at(rank);
+        for (uint32_t k = 0; k < rank; ++k) at[k] = idx[k][s];
+        a = Address(pi, dtype, at, idx_types);
+      } else if (j > 0) {
+        a = NewReg(Repr::kI64);
+        code_.Ins("mad.lo.s64", {a, ElementStep(pi, rank - 1, esz), Opnd::Imm(j), run});
+      }
       code_.InsIf(active.is_const() ? Reg{} : active.reg, false, std::string("ld.global") + et,
                   {v, Opnd::Mem(a)});
     }
@@ -169,7 +186,7 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     const size_t n = static_cast<size_t>(vector ? group : 1);
     std::vector<Val> valid(n), active(n);
     for (size_t j = 0; j < n; ++j) {
-      valid[j] = SlotValid(lay, static_cast<int64_t>(g0 + j));
+      valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
       active[j] = And(valid[j], mask[g0 + j]);
     }
     if (!vector) {
@@ -188,9 +205,34 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
     Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
     for (const Val& x : active) ok = And(ok, x);
+    const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
+    if (async) {
+      // cp.async the whole run when it can; otherwise (edges, misaligned or
+      // strided views) the synchronous element path below.
+      for (int64_t c = 0; c * 16 < bytes; ++c) {
+        const int64_t size = std::min<int64_t>(bytes - c * 16, 16);
+        code_.InsIf(ok.reg, false,
+                    size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
+                    {Opnd::Mem(saddr, soff + c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
+      }
+      const Reg slow = NewReg(Repr::kPred), skip = NewReg(Repr::kPred);
+      code_.Ins("not.pred", {slow, ok.reg});
+      const Val need = And(Val::Of(slow), valid[0]);
+      const uint32_t done = code_.NewLabel();
+      if (need.is_const()) {
+        if (need.off == 0) continue;
+      } else {
+        code_.Ins("not.pred", {skip, need.reg});
+        code_.BranchIf(skip, false, done, false);
+      }
+      for (size_t j = 0; j < n; ++j) {
+        element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
+      }
+      code_.Label(done);
+      continue;
+    }
     const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
     code_.BranchIf(ok.reg, true, slow, false);
-    const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
     for (int64_t c = 0; c * 16 < bytes; ++c) {
       const int64_t words = std::min<int64_t>(bytes - c * 16, 16) / 4;
       const Regs w = code_.NewRegs(RegClass::kB32, static_cast<size_t>(words));
@@ -201,7 +243,8 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     }
     code_.Branch(done, false);
     code_.Label(slow);
-    for (size_t j = 0; j < n; ++j) element(g0 + j, active[j], valid[j]);
+    for (size_t j = 0; j < n; ++j)
+      element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
     code_.Label(done);
   }
   return Status::Ok();
@@ -224,7 +267,17 @@ Status Lowering::MmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
   const Layout& l = L(layout);
   const int64_t m = l.shape.dims[0], n = l.shape.dims[1];
   const int64_t k = TypeOf(op.operands[0]).dims[1].value;
-  const int64_t pitch_a = (k + 8) * 2, pitch_b = (n + 8) * 2;
+  const int64_t pitch_a = MmaPitchA(k), pitch_b = MmaPitchB(n);
+  if (pipeline_ && pipeline_->dot == &op) {
+    // Operands already in the current stage of the loop's ring (pipeline.cc).
+    code_.Comment("dot on stage of the pipelined loop");
+    const Reg stage = NewReg(Repr::kI32);
+    code_.Ins("mul.lo.u32", {stage, pipeline_->slot, Opnd::Imm(pipeline_->stage_bytes)});
+    const Reg a = NewReg(Repr::kI32), b = NewReg(Repr::kI32);
+    code_.Ins("add.s32", {a, LdmatrixBase(layout, true, pitch_a, pipeline_->offset_a), stage});
+    code_.Ins("add.s32", {b, LdmatrixBase(layout, false, pitch_b, pipeline_->offset_b), stage});
+    return MmaCompute(op, layout, dt, std::move(acc), a, b);
+  }
   const uint32_t off_a = RegionOffset(kBig);
   const uint32_t off_b = off_a + Align16(m * pitch_a);
   code_.Comment("dot [" + std::to_string(m) + ", " + std::to_string(k) + "] x [" +
@@ -233,40 +286,58 @@ Status Lowering::MmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
   HRT_RETURN_IF_ERROR(Stage(op.operands[0], dt, off_a, pitch_a));
   HRT_RETURN_IF_ERROR(Stage(op.operands[1], dt, off_b, pitch_b));
   Barrier();
+  HRT_RETURN_IF_ERROR(MmaCompute(op, layout, dt, std::move(acc),
+                                 LdmatrixBase(layout, true, pitch_a, off_a),
+                                 LdmatrixBase(layout, false, pitch_b, off_b)));
+  MarkDirty(kBig);
+  return Status::Ok();
+}
 
-  const int64_t wtm = m / l.warps_m, wtn = n / l.warps_n;
-  Reg addr_a, addr_b;
-  {
-    const Reg tid = Tid(), smem = SharedBase();
-    PrologueScope ps(&code_);
-    const Reg warp = NewReg(Repr::kI32), lane = NewReg(Repr::kI32);
-    code_.Ins("shr.u32", {warp, tid, Opnd::Imm(5)});
-    code_.Ins("and.b32", {lane, tid, Opnd::Imm(31)});
-    const Reg wm = NewReg(Repr::kI32), wn = NewReg(Repr::kI32);
-    code_.Ins("div.u32", {wm, warp, Opnd::Imm(l.warps_n)});
-    code_.Ins("rem.u32", {wn, warp, Opnd::Imm(l.warps_n)});
-    const Reg r16 = NewReg(Repr::kI32), half = NewReg(Repr::kI32);
-    code_.Ins("and.b32", {r16, lane, Opnd::Imm(15)});
-    code_.Ins("shr.u32", {half, lane, Opnd::Imm(4)});
-    // A: row wm*wtm + (lane & 15), column 8 * (lane >> 4).
-    const Reg row_a = NewReg(Repr::kI32), t0 = NewReg(Repr::kI32), t1 = NewReg(Repr::kI32);
-    code_.Ins("mad.lo.u32", {row_a, wm, Opnd::Imm(wtm), r16});
-    code_.Ins("mad.lo.u32", {t0, row_a, Opnd::Imm(pitch_a), smem});
+Reg Lowering::LdmatrixBase(LayoutId layout, bool is_a, int64_t pitch, uint32_t offset) {
+  const std::array<int64_t, 4> key = {layout, is_a ? 1 : 0, pitch, offset};
+  auto it = ldmatrix_base_.find(key);
+  if (it != ldmatrix_base_.end()) return it->second;
+  const Layout& l = L(layout);
+  const int64_t wtm = l.shape.dims[0] / l.warps_m, wtn = l.shape.dims[1] / l.warps_n;
+  const Reg tid = Tid(), smem = SharedBase();
+  PrologueScope ps(&code_);
+  const Reg warp = NewReg(Repr::kI32), lane = NewReg(Repr::kI32);
+  code_.Ins("shr.u32", {warp, tid, Opnd::Imm(5)});
+  code_.Ins("and.b32", {lane, tid, Opnd::Imm(31)});
+  const Reg r16 = NewReg(Repr::kI32), half = NewReg(Repr::kI32);
+  code_.Ins("and.b32", {r16, lane, Opnd::Imm(15)});
+  code_.Ins("shr.u32", {half, lane, Opnd::Imm(4)});
+  const Reg w = NewReg(Repr::kI32), t0 = NewReg(Repr::kI32), t1 = NewReg(Repr::kI32);
+  const Reg addr = NewReg(Repr::kI32);
+  if (is_a) {
+    // ldmatrix.x4 over A: lane l gives row wm*wtm + (l & 15), column 8*(l >> 4).
+    code_.Ins("div.u32", {w, warp, Opnd::Imm(l.warps_n)});
+    code_.Ins("mad.lo.u32", {t0, w, Opnd::Imm(wtm), r16});
+    code_.Ins("mad.lo.u32", {t1, t0, Opnd::Imm(pitch), smem});
+    code_.Ins("mad.lo.u32", {addr, half, Opnd::Imm(16), t1});
+  } else {
+    // ldmatrix.x4.trans over B (k-major rows): row l & 15, column
+    // wn*wtn + 8*(l >> 4).
+    code_.Ins("rem.u32", {w, warp, Opnd::Imm(l.warps_n)});
+    code_.Ins("mad.lo.u32", {t0, w, Opnd::Imm(wtn * 2), smem});
     code_.Ins("mad.lo.u32", {t1, half, Opnd::Imm(16), t0});
-    addr_a = NewReg(Repr::kI32);
-    code_.Ins("add.s32", {addr_a, t1, Opnd::Imm(off_a)});
-    // B (k-major rows): row lane & 15, column wn*wtn + 8 * (lane >> 4).
-    const Reg col_b = NewReg(Repr::kI32), t2 = NewReg(Repr::kI32), t3 = NewReg(Repr::kI32);
-    code_.Ins("shl.b32", {col_b, half, Opnd::Imm(3)});
-    code_.Ins("mad.lo.u32", {t2, wn, Opnd::Imm(wtn), col_b});
-    code_.Ins("mad.lo.u32", {t3, r16, Opnd::Imm(pitch_b), smem});
-    addr_b = NewReg(Repr::kI32);
-    code_.Ins("mad.lo.u32", {addr_b, t2, Opnd::Imm(2), t3});
-    code_.Ins("add.s32", {addr_b, addr_b, Opnd::Imm(off_b)});
+    code_.Ins("mad.lo.u32", {addr, r16, Opnd::Imm(pitch), t1});
   }
+  const Reg out = NewReg(Repr::kI32);
+  code_.Ins("add.s32", {out, addr, Opnd::Imm(offset)});
+  ldmatrix_base_[key] = out;
+  return out;
+}
 
+Status Lowering::MmaCompute(const ir::Op& op, LayoutId layout, DType dt, Vals acc, Reg addr_a,
+                            Reg addr_b) {
+  const Layout& l = L(layout);
+  const int64_t n = l.shape.dims[1];
+  const int64_t k = TypeOf(op.operands[0]).dims[1].value;
+  const int64_t pitch_a = MmaPitchA(k), pitch_b = MmaPitchB(n);
   Regs cur(acc.size());
   for (size_t s = 0; s < acc.size(); ++s) cur[s] = ToReg(acc[s], Repr::kF32);
+  uses_mma_ = true;
   const std::string mma = std::string("mma.sync.aligned.m16n8k16.row.col.f32.") +
                           (dt == DType::kF16 ? "f16.f16" : "bf16.bf16") + ".f32";
   const int64_t tiles_m = l.tiles_m, tiles_n = l.tiles_n;
@@ -307,7 +378,6 @@ Status Lowering::MmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
     }
     if (code_.size() > kMaxPtxBytes) return TooLarge();
   }
-  MarkDirty(kBig);
   Vals out(cur.size());
   for (size_t s = 0; s < cur.size(); ++s) out[s] = Val::Of(cur[s]);
   return DefineTile(op.results[0], layout, std::move(out));

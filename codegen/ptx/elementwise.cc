@@ -269,7 +269,9 @@ Val Lowering::Unary(OpCode code, DType t, Val x) {
     case OpCode::kAbs:
     case OpCode::kSqrt:
       d = NewReg(r);
-      code_.Ins(code == OpCode::kNeg ? "neg.f32" : code == OpCode::kAbs ? "abs.f32" : "sqrt.rn.f32",
+      code_.Ins(code == OpCode::kNeg   ? "neg.f32"
+                : code == OpCode::kAbs ? "abs.f32"
+                                       : "sqrt.rn.f32",
                 {d, in});
       break;
     case OpCode::kExp: d = Exp(in); break;
@@ -321,8 +323,9 @@ Val Lowering::Cast(DType from, DType to, Val x) {
   // To bool: != 0 (NaN is true).
   if (rt == Repr::kPred) {
     const Reg d = NewReg(Repr::kPred);
-    const char* op = rf == Repr::kF32 ? "setp.neu.f32" : rf == Repr::kI64 ? "setp.ne.s64"
-                                                                          : "setp.ne.s32";
+    const char* op = rf == Repr::kF32   ? "setp.neu.f32"
+                     : rf == Repr::kI64 ? "setp.ne.s64"
+                                        : "setp.ne.s32";
     code_.Ins(op, {d, O(x, rf), rf == Repr::kF32 ? Opnd::F32(0.0f) : Opnd::Imm(0)});
     return Val::Of(d);
   }

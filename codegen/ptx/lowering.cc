@@ -47,8 +47,8 @@ Lowering::Lowering(const ir::BoundKernel& kernel, Analysis* analysis, const Para
 
 Status Lowering::TooLarge() const {
   return Status(hrt::Code::kUnsupported, "kernel '" + k_.name + "' generates more than " +
-                                        std::to_string(kMaxPtxBytes >> 20) +
-                                        " MiB of PTX; use smaller tiles");
+                                             std::to_string(kMaxPtxBytes >> 20) +
+                                             " MiB of PTX; use smaller tiles");
 }
 
 Status Lowering::Run() {
@@ -56,6 +56,7 @@ Status Lowering::Run() {
   cse_.emplace_back();
   const uint32_t warps = an_->threads / 32;
   if (HasScalarReduction(k_, k_.body)) small_region_bytes_ = (warps * 8 + 15) & ~15u;
+  PlanPipelines(k_.body, 0);
   return LowerBlock(k_.body, 0);
 }
 
@@ -256,6 +257,10 @@ Status Lowering::LowerElementwise(const ir::Op& op) {
     return Status::Ok();
   }
   const LayoutId layout = f.layout;
+  if (op.code == OpCode::kDiv && ir::IsFloat(rt) &&
+      an_->values[op.operands[1]].kind == ValueKind::kUniform) {
+    return LowerUniformDivide(op, layout);
+  }
   std::vector<Vals> in;
   for (ir::ValueId v : op.operands) {
     HRT_ASSIGN_OR_RETURN(Vals vals, At(v, layout));
@@ -269,6 +274,34 @@ Status Lowering::LowerElementwise(const ir::Op& op) {
     out[s] = apply(lane);
   }
   return DefineTile(r, layout, std::move(out));
+}
+
+// x / s for a scalar s: one correctly rounded reciprocal, then a multiply
+// per element (within 1.5 ulp of the correctly rounded quotient). Divisors
+// below FLT_MIN, whose reciprocal would overflow, take div.rn per element;
+// the branch is uniform.
+Status Lowering::LowerUniformDivide(const ir::Op& op, LayoutId layout) {
+  const Repr f = Repr::kF32;
+  HRT_ASSIGN_OR_RETURN(Vals x, At(op.operands[0], layout));
+  const Reg s = ToReg(Uniform(op.operands[1]), f);
+  const Reg r = NewReg(f), as = NewReg(f), tiny = NewReg(Repr::kPred);
+  code_.Ins("rcp.rn.f32", {r, s});
+  code_.Ins("abs.f32", {as, s});
+  code_.Ins("setp.lt.f32", {tiny, as, Opnd::F32(1.17549435e-38f)});
+  Regs xr(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xr[i] = ToReg(x[i], f);
+  const Regs d = code_.NewRegs(RegClass::kF32, x.size());
+  const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
+  code_.BranchIf(tiny, false, slow, true);
+  for (size_t i = 0; i < x.size(); ++i) code_.Ins("mul.rn.f32", {d[i], xr[i], r});
+  code_.Branch(done, true);
+  code_.Label(slow);
+  for (size_t i = 0; i < x.size(); ++i) code_.Ins("div.rn.f32", {d[i], xr[i], s});
+  code_.Label(done);
+  const ir::DType rt = ElemType(op.results[0]);
+  Vals out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = Normalize(rt, Val::Of(d[i]));
+  return DefineTile(op.results[0], layout, std::move(out));
 }
 
 Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
@@ -311,9 +344,8 @@ Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
   // overflow: hi - step is formed in 64 bits and clamped to i32.
   Val limit;
   if (hi.is_const() && step.is_const()) {
-    limit = Val::Const(std::max<int64_t>(static_cast<int32_t>(hi.off) -
-                                             int64_t{static_cast<int32_t>(step.off)},
-                                         INT32_MIN));
+    limit = Val::Const(std::max<int64_t>(
+        static_cast<int32_t>(hi.off) - int64_t{static_cast<int32_t>(step.off)}, INT32_MIN));
   } else {
     const Reg h64 = NewReg(Repr::kI64), s64 = NewReg(Repr::kI64), d64 = NewReg(Repr::kI64);
     const Reg c64 = NewReg(Repr::kI64), l32 = NewReg(Repr::kI32);
@@ -324,6 +356,9 @@ Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
     code_.Ins("cvt.u32.u64", {l32, c64});
     limit = Val::Of(l32);
   }
+  auto planned = pipelines_.find(&op);
+  Pipeline* pipe = planned == pipelines_.end() ? nullptr : &planned->second;
+  if (pipe) HRT_RETURN_IF_ERROR(PipelinePrologue(pipe, lo, hi, step));
   const Reg iv = NewReg(Repr::kI32);
   code_.Ins("mov.b32", {iv, O(lo, Repr::kI32)});
   const uint32_t top = code_.NewLabel(), end = code_.NewLabel();
@@ -346,7 +381,14 @@ Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
       HRT_RETURN_IF_ERROR(DefineTile(arg, carried[j].layout, std::move(vals)));
     }
   }
-  HRT_RETURN_IF_ERROR(LowerBlock(body, depth + 1));
+  Pipeline* outer = pipeline_;
+  if (pipe) {
+    HRT_RETURN_IF_ERROR(PipelineIterationStart(pipe, iv, hi, step));
+    pipeline_ = pipe;
+  }
+  Status body_status = LowerBlock(body, depth + 1);
+  pipeline_ = outer;
+  HRT_RETURN_IF_ERROR(body_status);
   const ir::Op& yield = body.ops.back();
   if (yield.code != OpCode::kYield || yield.operands.size() != n) {
     return Internal("loop body does not end in a matching yield");
@@ -391,12 +433,19 @@ Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
   }
   memo_.pop_back();
   cse_.pop_back();
+  if (pipe) PipelineAdvance(pipe);
   const Reg more = NewReg(Repr::kPred);
   code_.Ins("setp.lt.s32", {more, iv, O(limit, Repr::kI32)});
   code_.Ins("add.s32", {iv, iv, O(step, Repr::kI32)});
   code_.BranchIf(more, false, top, true);
   code_.Label(end);
   MarkAllDirty();
+  if (pipe) {
+    // Copies for iterations past the end were predicated off; drain the
+    // rest before the buffers' memory is used for anything else.
+    code_.Ins("cp.async.wait_group", {Opnd::Imm(0)});
+    Barrier();
+  }
 
   for (size_t j = 0; j < n; ++j) {
     if (carried[j].layout == kNoLayout) {

@@ -42,6 +42,7 @@ class Lowering {
   const Code& code() const { return code_; }
   uint32_t shared_bytes() const;
   bool uses_fmod() const { return uses_fmod_; }
+  bool uses_mma() const { return uses_mma_; }
 
   // ---- elementwise.cc: one element. Inputs and result in the register
   // representation of their dtype (see types.h).
@@ -107,6 +108,7 @@ class Lowering {
   Status LowerFor(const ir::Op& op, uint32_t depth);
   Status LowerShape(const ir::Op& op);
   Status LowerElementwise(const ir::Op& op);
+  Status LowerUniformDivide(const ir::Op& op, LayoutId layout);
   Status LowerCast(const ir::Op& op);
   Status DefineTile(ir::ValueId v, LayoutId layout, Vals vals);
   void DefineUniform(ir::ValueId v, Val val);
@@ -165,6 +167,8 @@ class Lowering {
   void LoadVector(ir::DType et, Reg addr, std::span<const Reg> dst);
   void StoreVector(ir::DType et, Reg addr, std::span<const Val> v);
   Reg StrideIsOne(uint32_t param, uint32_t dim);
+  // stride[dim] * esz in bytes (prologue register).
+  Reg ElementStep(uint32_t param, uint32_t dim, int64_t esz);
   bool Contiguous(const ir::Op& op, uint32_t tensor_rank, uint32_t access_rank);
 
   // reduce.cc
@@ -180,10 +184,46 @@ class Lowering {
   // elements (f16/bf16 bits, or f32).
   Status Stage(ir::ValueId v, ir::DType dtype, uint32_t base, int64_t pitch);
   Status StageOperand(ir::ValueId v, ir::DType dtype, uint32_t base, int64_t pitch);
-  Status StageLoad(const ir::Op& load, ir::DType dtype, uint32_t base, int64_t pitch);
+  // Copies a load's tile from global memory into shared memory at byte
+  // offset |base| (+ |stage_offset| when valid), row pitch |pitch|. Elements
+  // are copied only where |pred| holds. |async|: cp.async for aligned
+  // contiguous runs (the caller commits and waits).
+  Status StageLoad(const ir::Op& load, ir::DType dtype, uint32_t base, int64_t pitch,
+                   Reg stage_offset, Val pred, bool async);
   // One element of |dtype| from shared memory, as f32.
   Reg LoadSharedF32(ir::DType dtype, Reg addr, int64_t offset);
   Status MmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
+  // The mma loop over K reading A and B at the per-thread ldmatrix
+  // addresses |addr_a| / |addr_b| (see LdmatrixBase).
+  Status MmaCompute(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc, Reg addr_a,
+                    Reg addr_b);
+  Reg LdmatrixBase(LayoutId acc_layout, bool is_a, int64_t pitch, uint32_t offset);
+  static int64_t MmaPitchA(int64_t k) { return (k + 8) * 2; }
+  static int64_t MmaPitchB(int64_t n) { return (n + 8) * 2; }
+
+  // pipeline.cc: a loop whose body multiplies two tiles loaded in the same
+  // iteration keeps STAGES copies of them in flight (cp.async into a ring
+  // of shared buffers) while the mma of the current stage runs.
+  struct Pipeline {
+    const ir::Op* loop = nullptr;
+    const ir::Op* dot = nullptr;
+    const ir::Op* load_a = nullptr;
+    const ir::Op* load_b = nullptr;
+    ir::DType dtype = ir::DType::kF16;
+    int64_t stages = 2;
+    int64_t pitch_a = 0, pitch_b = 0;
+    uint32_t offset_a = 0, offset_b = 0;  // stage 0 of each operand
+    int64_t stage_bytes = 0;
+    Reg slot;   // the stage the current iteration computes on
+    Reg issue;  // the stage its copies go to
+  };
+  // Fills |plan| (offsets excepted) when |loop| can be pipelined.
+  bool PlanPipeline(const ir::Op& loop, Pipeline* plan);
+  void PlanPipelines(const ir::Block& block, uint32_t depth);
+  Status IssueStage(const Pipeline& p, Reg stage, Val iv, Val pred);
+  Status PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step);
+  Status PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step);
+  void PipelineAdvance(Pipeline* p);
   Status FmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
 
   const Layout& L(LayoutId id) const { return an_->layouts.Get(id); }
@@ -216,7 +256,12 @@ class Lowering {
   std::map<std::pair<LayoutId, int64_t>, Val> slot_valid_;
   std::map<std::array<int64_t, 6>, Val> flat_base_;
   std::map<std::array<int64_t, 6>, Reg> shared_addr_;
+  std::map<std::array<int64_t, 4>, Reg> ldmatrix_base_;
+  std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
+  Pipeline* pipeline_ = nullptr;                 // the loop being lowered
+  uint32_t pipe_bytes_ = 0;                      // ring buffers, at offset 0
   std::map<std::pair<uint32_t, uint32_t>, Reg> stride_one_;
+  std::map<std::pair<uint32_t, uint32_t>, Reg> element_step_;
   std::map<uint32_t, Val> shape_syms_;
 
   uint32_t small_region_bytes_ = 0;
@@ -225,6 +270,7 @@ class Lowering {
   uint8_t next_small_ = 0;
   std::array<bool, 3> dirty_{};
   bool uses_fmod_ = false;
+  bool uses_mma_ = false;
 };
 
 }  // namespace hrt::ptx

@@ -18,9 +18,9 @@
 namespace hrt::ptx {
 namespace {
 
-constexpr float kLog2eHi = 1.44269502162933349609375f;     // log2(e) rounded to f32
+constexpr float kLog2eHi = 1.44269502162933349609375f;  // log2(e) rounded to f32
 constexpr double kLog2e = 1.44269504088896340735992468100189214;
-constexpr float kLn2Hi = 0.693145751953125f;               // 16 significant bits
+constexpr float kLn2Hi = 0.693145751953125f;  // 16 significant bits
 constexpr double kLn2 = 0.693147180559945309417232121458176568;
 constexpr double kTwoOverSqrtPi = 1.12837916709551257389615890312154517;
 
@@ -119,7 +119,7 @@ Reg Lowering::Tanh(Reg x) {
   code_.Ins("mul.rn.f32", {az, a, z});
   // tanh(a) = a + a^3 P(a^2), Taylor coefficients through a^17.
   static constexpr double kCoef[] = {
-      -1.0 / 3.0,         2.0 / 15.0,          -17.0 / 315.0,         62.0 / 2835.0,
+      -1.0 / 3.0,         2.0 / 15.0,          -17.0 / 315.0,           62.0 / 2835.0,
       -1382.0 / 155925.0, 21844.0 / 6081075.0, -929569.0 / 638512875.0, 6404582.0 / 10854718875.0};
   Reg poly = NewReg(f);
   code_.Ins("fma.rn.f32", {poly, z, F(kCoef[7]), F(kCoef[6])});
@@ -154,7 +154,7 @@ Reg Lowering::Sigmoid(Reg x) {
   const Reg e = Exp(na);  // in (0, 1]
   const Reg den = NewReg(f), pos = NewReg(f), neg = NewReg(f);
   code_.Ins("add.rn.f32", {den, e, Opnd::F32(1.0f)});
-  code_.Ins("rcp.rn.f32", {pos, den});   // sigmoid(|x|)
+  code_.Ins("rcp.rn.f32", {pos, den});     // sigmoid(|x|)
   code_.Ins("mul.rn.f32", {neg, e, pos});  // sigmoid(-|x|) = e / (1 + e)
   const Reg nonneg = NewReg(Repr::kPred), d = NewReg(f);
   code_.Ins("setp.ge.f32", {nonneg, x, Opnd::F32(0.0f)});

@@ -22,6 +22,17 @@ const char* VecSuffix(int64_t n) {
 
 }  // namespace
 
+Reg Lowering::ElementStep(uint32_t param, uint32_t dim, int64_t esz) {
+  auto it = element_step_.find({param, dim});
+  if (it != element_step_.end()) return it->second;
+  const Reg stride = TensorStride(param, dim);
+  PrologueScope ps(&code_);
+  const Reg r = NewReg(Repr::kI64);
+  code_.Ins("mul.lo.s64", {r, stride, Opnd::Imm(esz)});
+  element_step_[{param, dim}] = r;
+  return r;
+}
+
 bool Lowering::Contiguous(const ir::Op& op, uint32_t tensor_rank, uint32_t access_rank) {
   if (tensor_rank == 0 || access_rank == 0) return false;
   const uint32_t last = access_rank - 1;
@@ -292,9 +303,9 @@ Status Lowering::LowerUniformMemory(const ir::Op& op, const ir::Param& param, DT
   if (op.code == ir::OpCode::kStore) {
     StoreElement(et, addr, active, v);
   } else {
-    const char* red = et == DType::kF32 ? "red.global.add.f32" : et == DType::kI32
-                                                                     ? "red.global.add.s32"
-                                                                     : "red.global.add.u64";
+    const char* red = et == DType::kF32   ? "red.global.add.f32"
+                      : et == DType::kI32 ? "red.global.add.s32"
+                                          : "red.global.add.u64";
     code_.InsIf(active.reg, false, red, {Opnd::Mem(addr), ToReg(v, ReprOf(et))});
   }
   return Status::Ok();
@@ -372,20 +383,20 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     for (uint32_t k = 0; k < rank; ++k) at[k] = idx[k][s];
     return Address(pi, et, at, idx_types);
   };
-  auto scalar = [&](size_t s, Val active) {
+  auto scalar = [&](size_t s, Val active, Reg addr) {
     if (active.is_const() && active.off == 0) {
       if (is_load) LoadElement(et, Reg{}, active, fill_f, fill_i, dst[s]);
       return;
     }
-    const Reg addr = element_address(s);
+    if (!addr.valid()) addr = element_address(s);
     if (is_load) {
       LoadElement(et, addr, active, fill_f, fill_i, dst[s]);
     } else if (op.code == ir::OpCode::kStore) {
       StoreElement(et, addr, active, value[s]);
     } else {
-      const char* red = et == DType::kF32 ? "red.global.add.f32" : et == DType::kI32
-                                                                       ? "red.global.add.s32"
-                                                                       : "red.global.add.u64";
+      const char* red = et == DType::kF32   ? "red.global.add.f32"
+                        : et == DType::kI32 ? "red.global.add.s32"
+                                            : "red.global.add.u64";
       code_.InsIf(active.is_const() ? Reg{} : active.reg, false, red,
                   {Opnd::Mem(addr), ToReg(value[s], ReprOf(et))});
     }
@@ -399,7 +410,7 @@ Status Lowering::LowerMemory(const ir::Op& op) {
       any = any || !(active[j].is_const() && active[j].off == 0);
     }
     if (group == 1 || !any) {
-      for (size_t j = 0; j < active.size(); ++j) scalar(g0 + j, active[j]);
+      for (size_t j = 0; j < active.size(); ++j) scalar(g0 + j, active[j], Reg{});
       continue;
     }
     const Reg a0 = element_address(g0);
@@ -419,7 +430,16 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     }
     code_.Branch(done, false);
     code_.Label(slow);
-    for (size_t j = 0; j < active.size(); ++j) scalar(g0 + j, active[j]);
+    // The run is contiguous in index space: element j is j strides on.
+    const Reg step = ElementStep(pi, rank - 1, esz);
+    for (size_t j = 0; j < active.size(); ++j) {
+      Reg aj = a0;
+      if (j > 0 && !(active[j].is_const() && active[j].off == 0)) {
+        aj = NewReg(Repr::kI64);
+        code_.Ins("mad.lo.s64", {aj, step, Opnd::Imm(static_cast<int64_t>(j)), a0});
+      }
+      scalar(g0 + j, active[j], aj);
+    }
     code_.Label(done);
     if (code_.size() > kMaxPtxBytes) return TooLarge();
   }

@@ -266,8 +266,8 @@ Val Lowering::SlotValid(LayoutId id, int64_t slot) {
     const Val base = ThreadBase(id, d);
     PrologueScope ps(&code_);
     const Reg pd = NewReg(Repr::kPred);
-    code_.Ins("setp.lt.s32", {pd, O(Val::Of(base.reg), Repr::kI32),
-                              Opnd::Imm(l.shape.dims[d] - off - base.off)});
+    code_.Ins("setp.lt.s32",
+              {pd, O(Val::Of(base.reg), Repr::kI32), Opnd::Imm(l.shape.dims[d] - off - base.off)});
     p = And(p, Val::Of(pd));
   }
   slot_valid_[{id, slot}] = p;
@@ -322,7 +322,7 @@ Reg Lowering::SharedAddr(LayoutId id, const std::array<int64_t, 4>& coef, int64_
 // ---- Shared scratch --------------------------------------------------------
 
 uint32_t Lowering::RegionOffset(Region r) const {
-  return r == kBig ? 2 * small_region_bytes_ : r * small_region_bytes_;
+  return pipe_bytes_ + (r == kBig ? 2 * small_region_bytes_ : r * small_region_bytes_);
 }
 
 Lowering::Region Lowering::NextSmallRegion() {
@@ -345,8 +345,8 @@ void Lowering::UseRegion(Region r, uint32_t bytes) {
 }
 
 uint32_t Lowering::shared_bytes() const {
-  if (big_bytes_ > 0) return 2 * small_region_bytes_ + big_bytes_;
-  return small_used_ ? 2 * small_region_bytes_ : 0;
+  if (big_bytes_ > 0) return pipe_bytes_ + 2 * small_region_bytes_ + big_bytes_;
+  return pipe_bytes_ + (small_used_ ? 2 * small_region_bytes_ : 0);
 }
 
 void Lowering::StoreShared(Repr r, Reg addr, int64_t offset, Val v, Val pred) {
@@ -362,8 +362,9 @@ void Lowering::StoreShared(Repr r, Reg addr, int64_t offset, Val v, Val pred) {
     code_.InsIf(p, false, "st.shared.u8", {Opnd::Mem(addr, offset), b});
     return;
   }
-  const char* op = r == Repr::kI64 ? "st.shared.b64" : r == Repr::kF32 ? "st.shared.f32"
-                                                                        : "st.shared.b32";
+  const char* op = r == Repr::kI64   ? "st.shared.b64"
+                   : r == Repr::kF32 ? "st.shared.f32"
+                                     : "st.shared.b32";
   code_.InsIf(p, false, op, {Opnd::Mem(addr, offset), ToReg(v, r)});
 }
 
@@ -379,8 +380,9 @@ Val Lowering::LoadShared(Repr r, Reg addr, int64_t offset, Val pred) {
     return Val::Of(d);
   }
   const Reg d = NewReg(r);
-  const char* op = r == Repr::kI64 ? "ld.shared.b64" : r == Repr::kF32 ? "ld.shared.f32"
-                                                                        : "ld.shared.b32";
+  const char* op = r == Repr::kI64   ? "ld.shared.b64"
+                   : r == Repr::kF32 ? "ld.shared.f32"
+                                     : "ld.shared.b32";
   code_.InsIf(p, false, op, {d, Opnd::Mem(addr, offset)});
   return Val::Of(d);
 }
@@ -498,14 +500,16 @@ Result<Vals> Lowering::Realize(ir::ValueId v, const Coords& at) {
       const ir::ValueId x = op.operands[0];
       const auto axis = static_cast<uint32_t>(op.ints[0]);
       std::array<int, ir::kMaxRank> from{};
-      for (uint32_t i = 0; i < TypeOf(x).rank; ++i) from[i] = static_cast<int>(i < axis ? i : i + 1);
+      for (uint32_t i = 0; i < TypeOf(x).rank; ++i)
+        from[i] = static_cast<int>(i < axis ? i : i + 1);
       HRT_ASSIGN_OR_RETURN(out, Realize(x, remap(from, TypeOf(x).rank)));
       break;
     }
     case ir::OpCode::kTranspose: {
       const ir::ValueId x = op.operands[0];
       std::array<int, ir::kMaxRank> from{};
-      for (uint32_t d = 0; d < t.rank; ++d) from[static_cast<size_t>(op.ints[d])] = static_cast<int>(d);
+      for (uint32_t d = 0; d < t.rank; ++d)
+        from[static_cast<size_t>(op.ints[d])] = static_cast<int>(d);
       HRT_ASSIGN_OR_RETURN(out, Realize(x, remap(from, t.rank)));
       break;
     }
@@ -596,7 +600,8 @@ bool Lowering::RemapSlots(const Tile& src, const Layout& dst, const std::array<i
   const auto sstride = RowMajorStrides(src.shape);
   std::vector<std::array<int64_t, 4>> base(static_cast<size_t>(threads));
   for (int64_t t = 0; t < threads; ++t) {
-    for (uint32_t d = 0; d < dst.shape.rank; ++d) base[static_cast<size_t>(t)][d] = dst.ThreadBase(t, d);
+    for (uint32_t d = 0; d < dst.shape.rank; ++d)
+      base[static_cast<size_t>(t)][d] = dst.ThreadBase(t, d);
   }
   slot_of->assign(static_cast<size_t>(dst.slots), -1);
   for (int64_t s = 0; s < dst.slots; ++s) {

@@ -1,0 +1,87 @@
+// Code generation time, bound tile IR -> PTX text (codegen/ptx), per
+// standard kernel in kernels/*.tile with its default config, for bf16 and
+// f32, targeting sm_90a. The target for issue 4 is <= 1 ms per kernel.
+// Also the largest gemm tile in the tuning space (most unrolled mma code).
+//
+//   build/release/bench/hrt_ptx_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true   (one command line)
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "codegen/ir/bind.h"
+#include "codegen/ir/text.h"
+#include "codegen/ptx/ptx.h"
+
+namespace {
+
+using namespace hrt;
+
+ir::BoundKernel Bind(const std::string& name, const std::string& overrides) {
+  const std::string path = std::string(HRT_SOURCE_DIR) + "/kernels/" + name + ".tile";
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto m = ir::ParseModule(ss.str(), path);
+  if (!m.ok()) {
+    std::fprintf(stderr, "cannot parse %s: %s\n", path.c_str(), m.status().message().c_str());
+    std::abort();
+  }
+  const ir::Kernel* k = m->Find(name);
+  if (!k) std::abort();
+  ir::Config c = ir::DefaultConfig(*k);
+  auto over = ir::ParseConfig(overrides);
+  if (!over.ok()) std::abort();
+  for (const auto& [key, v] : over->entries) c.Set(key, v);
+  auto b = ir::Bind(*k, c);
+  if (!b.ok()) {
+    std::fprintf(stderr, "cannot bind %s: %s\n", name.c_str(), b.status().message().c_str());
+    std::abort();
+  }
+  return std::move(b.value());
+}
+
+void BM_Emit(benchmark::State& state, const std::string& name, const std::string& config) {
+  const ir::BoundKernel k = Bind(name, config);
+  ptx::EmitOptions o;
+  o.target = ptx::ParseTarget("sm_90a", 80).value();
+  o.limits.max_shared_bytes = 227 * 1024;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto p = ptx::EmitKernel(k, o);
+    if (!p.ok()) {
+      state.SkipWithError(p.status().message().c_str());
+      return;
+    }
+    bytes = p->ptx.size();
+    benchmark::DoNotOptimize(p);
+  }
+  state.counters["ptx_bytes"] = static_cast<double>(bytes);
+}
+
+#define HRT_EMIT_BENCH(label, name, config)                                 \
+  BENCHMARK_CAPTURE(BM_Emit, label, std::string(name), std::string(config)) \
+      ->Unit(benchmark::kMicrosecond)
+
+HRT_EMIT_BENCH(vector_add_bf16, "vector_add", "T=bf16");
+HRT_EMIT_BENCH(vector_add_f32, "vector_add", "T=f32");
+HRT_EMIT_BENCH(silu_mul_bf16, "silu_mul", "T=bf16");
+HRT_EMIT_BENCH(silu_mul_f32, "silu_mul", "T=f32");
+HRT_EMIT_BENCH(softmax_bf16, "softmax", "T=bf16");
+HRT_EMIT_BENCH(softmax_f32, "softmax", "T=f32");
+HRT_EMIT_BENCH(rms_norm_bf16, "rms_norm", "T=bf16");
+HRT_EMIT_BENCH(rms_norm_f32, "rms_norm", "T=f32");
+HRT_EMIT_BENCH(layer_norm_bf16, "layer_norm", "T=bf16");
+HRT_EMIT_BENCH(layer_norm_f32, "layer_norm", "T=f32");
+HRT_EMIT_BENCH(gemm_bf16, "gemm", "T=bf16");
+HRT_EMIT_BENCH(gemm_f32, "gemm", "T=f32,BLOCK_M=64,BLOCK_N=64,BLOCK_K=32,WARPS=4");
+// The largest per-thread work in the space: 8192-wide rows on 8 warps.
+HRT_EMIT_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,1222 @@
+// The PTX emitter (codegen/ptx), without a GPU: every standard kernel over a
+// spread of its tuning space, and hand-written kernels using every op code
+// with every dtype, are emitted and assembled by ptxas for sm_80 and sm_90a
+// (skipped, with the reason, when /usr/local/cuda/bin/ptxas is absent);
+// plus the launch ABI, the layouts' ownership, the limit checks and the
+// shape of the generated code (vector accesses, mma, shuffles). Numerical
+// agreement with the interpreter is checked on a GPU through the CUDA
+// backend (tests/gpu).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "codegen/ir/bind.h"
+#include "codegen/ir/builder.h"
+#include "codegen/ir/text.h"
+#include "codegen/ptx/abi.h"
+#include "codegen/ptx/layout.h"
+#include "codegen/ptx/ptx.h"
+
+namespace hrt {
+namespace {
+
+// Kernels using every op code, each with every dtype it accepts. The GPU
+// harness runs the same corpus against the interpreter.
+constexpr const char kOpKernels[] = R"tile(
+kernel arith<T in {i8, u8, i16, i32, i64, f16, bf16, f32}>(a: tensor<T>[N], b: tensor<T>[N], out: tensor<T>[R, N])
+  tunable BLOCK in {32, 64, 128, 256} = 128
+  tunable WARPS in {1, 2, 4} = 2
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %x = load a[%offs], mask %m, other 1
+  %y = load b[%offs], mask %m, other 1
+  %r0 = add %x, %y
+  %r1 = sub %x, %y
+  %r2 = mul %x, %y
+  %r3 = div %x, %y
+  %r4 = rem %x, %y
+  %r5 = max %x, %y
+  %r6 = min %x, %y
+  %r7 = neg %x
+  %r8 = abs %x
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %k2 = const 2 : i32
+  %k3 = const 3 : i32
+  %k4 = const 4 : i32
+  %k5 = const 5 : i32
+  %k6 = const 6 : i32
+  %k7 = const 7 : i32
+  %k8 = const 8 : i32
+  store out[%k0, %offs], %r0, mask %m
+  store out[%k1, %offs], %r1, mask %m
+  store out[%k2, %offs], %r2, mask %m
+  store out[%k3, %offs], %r3, mask %m
+  store out[%k4, %offs], %r4, mask %m
+  store out[%k5, %offs], %r5, mask %m
+  store out[%k6, %offs], %r6, mask %m
+  store out[%k7, %offs], %r7, mask %m
+  store out[%k8, %offs], %r8, mask %m
+}
+
+kernel bits<T in {bool, i8, u8, i16, i32, i64}>(a: tensor<T>[N], b: tensor<T>[N], out: tensor<T>[R, N])
+  tunable BLOCK in {32, 64, 128, 256} = 64
+  tunable WARPS in {1, 2, 4} = 1
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %x = load a[%offs], mask %m
+  %y = load b[%offs], mask %m
+  %r0 = and %x, %y
+  %r1 = or %x, %y
+  %r2 = xor %x, %y
+  %r3 = not %x
+  %r4 = max %x, %y
+  %r5 = min %x, %y
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %k2 = const 2 : i32
+  %k3 = const 3 : i32
+  %k4 = const 4 : i32
+  %k5 = const 5 : i32
+  store out[%k0, %offs], %r0, mask %m
+  store out[%k1, %offs], %r1, mask %m
+  store out[%k2, %offs], %r2, mask %m
+  store out[%k3, %offs], %r3, mask %m
+  store out[%k4, %offs], %r4, mask %m
+  store out[%k5, %offs], %r5, mask %m
+}
+
+kernel cmp<T in {bool, i8, u8, i16, i32, i64, f16, bf16, f32}>(a: tensor<T>[N], b: tensor<T>[N], out: tensor<bool>[R, N])
+  tunable BLOCK in {32, 64, 128, 256} = 128
+  tunable WARPS in {1, 2, 4} = 4
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %x = load a[%offs], mask %m
+  %y = load b[%offs], mask %m
+  %r0 = eq %x, %y
+  %r1 = ne %x, %y
+  %r2 = lt %x, %y
+  %r3 = le %x, %y
+  %r4 = gt %x, %y
+  %r5 = ge %x, %y
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %k2 = const 2 : i32
+  %k3 = const 3 : i32
+  %k4 = const 4 : i32
+  %k5 = const 5 : i32
+  store out[%k0, %offs], %r0, mask %m
+  store out[%k1, %offs], %r1, mask %m
+  store out[%k2, %offs], %r2, mask %m
+  store out[%k3, %offs], %r3, mask %m
+  store out[%k4, %offs], %r4, mask %m
+  store out[%k5, %offs], %r5, mask %m
+}
+
+kernel sel<T in {bool, i8, u8, i16, i32, i64, f16, bf16, f32}>(c: tensor<bool>[N], a: tensor<T>[N], b: tensor<T>[N], out: tensor<T>[N])
+  tunable BLOCK in {32, 64, 128, 256} = 256
+  tunable WARPS in {1, 2, 4} = 2
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %cv = load c[%offs], mask %m
+  %x = load a[%offs], mask %m
+  %y = load b[%offs], mask %m
+  %r = select %cv, %x, %y
+  store out[%offs], %r, mask %m
+}
+
+kernel math<T in {f16, bf16, f32}>(a: tensor<T>[N], out: tensor<T>[R, N])
+  tunable BLOCK in {32, 64, 128, 256} = 128
+  tunable WARPS in {1, 2, 4} = 4
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %x = load a[%offs], mask %m, other 1
+  %r0 = exp %x
+  %r1 = exp2 %x
+  %r2 = log %x
+  %r3 = sqrt %x
+  %r4 = rsqrt %x
+  %r5 = tanh %x
+  %r6 = sigmoid %x
+  %r7 = erf %x
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %k2 = const 2 : i32
+  %k3 = const 3 : i32
+  %k4 = const 4 : i32
+  %k5 = const 5 : i32
+  %k6 = const 6 : i32
+  %k7 = const 7 : i32
+  store out[%k0, %offs], %r0, mask %m
+  store out[%k1, %offs], %r1, mask %m
+  store out[%k2, %offs], %r2, mask %m
+  store out[%k3, %offs], %r3, mask %m
+  store out[%k4, %offs], %r4, mask %m
+  store out[%k5, %offs], %r5, mask %m
+  store out[%k6, %offs], %r6, mask %m
+  store out[%k7, %offs], %r7, mask %m
+}
+
+kernel cast<S in {bool, i8, u8, i16, i32, i64, f16, bf16, f32}, D in {bool, i8, u8, i16, i32, i64, f16, bf16, f32}>(a: tensor<S>[N], out: tensor<D>[N])
+  tunable BLOCK in {32, 64, 128, 256} = 64
+  tunable WARPS in {1, 2, 4} = 2
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %x = load a[%offs], mask %m
+  %r = cast %x to D
+  store out[%offs], %r, mask %m
+}
+
+kernel reduce<T in {i8, u8, i16, i32, i64, f16, bf16, f32}>(x: tensor<T>[M, N], s0: tensor<T>[N], s1: tensor<T>[M], x0: tensor<T>[N], x1: tensor<T>[M], n0: tensor<T>[N], n1: tensor<T>[M], tot: tensor<T>[K])
+  tunable WARPS in {1, 2, 4} = 2
+  grid [1]
+{
+  %r = iota 8
+  %c = iota 32
+  %r2 = expand_dims %r, 1
+  %c2 = expand_dims %c, 0
+  %t = load x[%r2, %c2]
+  %a0 = sum %t, axis 0
+  %a1 = sum %t, axis 1
+  %b0 = reduce_max %t, axis 0
+  %b1 = reduce_max %t, axis 1
+  %d0 = reduce_min %t, axis 0
+  %d1 = reduce_min %t, axis 1
+  store s0[%c], %a0
+  store s1[%r], %a1
+  store x0[%c], %b0
+  store x1[%r], %b1
+  store n0[%c], %d0
+  store n1[%r], %d1
+  %flat = reshape %t to [256]
+  %ts = sum %flat, axis 0
+  %tm = reduce_max %flat, axis 0
+  %tn = reduce_min %flat, axis 0
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %k2 = const 2 : i32
+  store tot[%k0], %ts
+  store tot[%k1], %tm
+  store tot[%k2], %tn
+}
+
+kernel reduce_bool(x: tensor<bool>[M, N], any0: tensor<bool>[N], all1: tensor<bool>[M], flags: tensor<bool>[K])
+  tunable WARPS in {1, 2, 4} = 4
+  grid [1]
+{
+  %r = iota 4
+  %c = iota 64
+  %r2 = expand_dims %r, 1
+  %c2 = expand_dims %c, 0
+  %t = load x[%r2, %c2]
+  %a = reduce_max %t, axis 0
+  %b = reduce_min %t, axis 1
+  store any0[%c], %a
+  store all1[%r], %b
+  %row = load x[%r, %r]
+  %any = reduce_max %row, axis 0
+  %all = reduce_min %row, axis 0
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  store flags[%k0], %any
+  store flags[%k1], %all
+}
+
+kernel shapes<T in {i8, i16, i32, i64, f16, bf16, f32}>(x: tensor<T>[M, N], tr: tensor<T>[N, M], fl: tensor<T>[K], bc: tensor<T>[M, N], ex: tensor<T>[M, N])
+  tunable WARPS in {1, 2, 4} = 1
+  grid [1]
+{
+  %r = iota 8
+  %c = iota 16
+  %r2 = expand_dims %r, 1
+  %c2 = expand_dims %c, 0
+  %x = load x[%r2, %c2]
+  %xt = transpose %x, [1, 0]
+  %ci = expand_dims %c, 1
+  %ri = expand_dims %r, 0
+  store tr[%ci, %ri], %xt
+  %xf = reshape %x to [128]
+  %f = iota 128
+  store fl[%f], %xf
+  %k0 = const 0 : i32
+  %row = load x[%k0, %c]
+  %rb = broadcast %row to [8, 16]
+  %s1 = add %x, %rb
+  store bc[%r2, %c2], %s1
+  %col = load x[%r, %k0]
+  %ce = expand_dims %col, 1
+  %s2 = sub %x, %ce
+  store ex[%r2, %c2], %s2
+}
+
+kernel atomics<T in {i32, i64, f32}>(x: tensor<T>[N], out: tensor<T>[K], count: tensor<T>[C])
+  tunable BLOCK in {32, 64, 128} = 64
+  tunable WARPS in {1, 2} = 2
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %n = sym N
+  %m = lt %offs, %n
+  %v = load x[%offs], mask %m
+  %eight = const 8 : i32
+  %idx = rem %offs, %eight
+  atomic_add out[%idx], %v, mask %m
+  %k0 = const 0 : i32
+  %one = const 1 : T
+  atomic_add count[%k0], %one
+}
+
+kernel loops<T in {i32, f32}>(x: tensor<T>[M, N], out: tensor<T>[M, W], cnt: tensor<i32>[M, C])
+  tunable B in {16, 32, 64} = 32
+  tunable WARPS in {1, 2} = 1
+  grid [M]
+{
+  %row = program_id 0
+  %n = sym N
+  %bs = sym B
+  %lane = iota B
+  %c0 = const 0 : i32
+  %c1 = const 1 : i32
+  %c3 = const 3 : i32
+  %zero = const 0 : T
+  %acc0 = broadcast %zero to [B]
+  %acc, %cnt, %p, %q = for %off = %c0 to %n step %bs iter(%a = %acc0, %k = %c0, %u = %c0, %w = %c1) {
+    %cols = add %lane, %off
+    %mask = lt %cols, %n
+    %v = load x[%row, %cols], mask %mask, other 0
+    %inner = for %j = %c0 to %c3 step %c1 iter(%ai = %a) {
+      %a2 = add %ai, %v
+      yield %a2
+    }
+    %k2 = add %k, %c1
+    yield %inner, %k2, %w, %u
+  }
+  store out[%row, %lane], %acc
+  store cnt[%row, %c0], %cnt
+  store cnt[%row, %c1], %p
+  %c2 = const 2 : i32
+  store cnt[%row, %c2], %q
+}
+
+kernel gather<T in {i8, f16, f32, i64}>(x: tensor<T>[N], idx: tensor<i32>[M], out: tensor<T>[M])
+  tunable BLOCK in {32, 64, 128} = 64
+  tunable WARPS in {1, 2} = 1
+  grid [cdiv(M, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %offs = add %lane, %base
+  %m = sym M
+  %ok = lt %offs, %m
+  %i = load idx[%offs], mask %ok
+  %v = load x[%i], mask %ok, other 7
+  store out[%offs], %v, mask %ok
+}
+
+kernel args(b: bool, i8v: i8, u8v: u8, i16v: i16, i32v: i32, i64v: i64, f16v: f16, bf16v: bf16, f32v: f32, ob: tensor<bool>[K], oi8: tensor<i8>[K], ou8: tensor<u8>[K], oi16: tensor<i16>[K], oi32: tensor<i32>[K], oi64: tensor<i64>[K], of16: tensor<f16>[K], obf16: tensor<bf16>[K], of32: tensor<f32>[K])
+  grid [1]
+{
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %a0 = arg b
+  %a1 = arg i8v
+  %a2 = arg u8v
+  %a3 = arg i16v
+  %a4 = arg i32v
+  %a5 = arg i64v
+  %a6 = arg f16v
+  %a7 = arg bf16v
+  %a8 = arg f32v
+  store ob[%k0], %a0
+  store oi8[%k0], %a1
+  store ou8[%k0], %a2
+  store oi16[%k0], %a3
+  store oi32[%k0], %a4
+  store oi64[%k0], %a5
+  store of16[%k0], %a6
+  store obf16[%k0], %a7
+  store of32[%k0], %a8
+  %l = load oi32[%k1]
+  %s = add %l, %a4
+  store oi32[%k1], %s
+  %nb = not %a0
+  store ob[%k1], %nb
+  %h = mul %a6, %a6
+  store of16[%k1], %h
+}
+
+kernel dots<T in {f16, bf16, f32}>(a: tensor<T>[M, K], b: tensor<T>[K, N], c: tensor<f32>[M, N], d: tensor<f32>[M, N])
+  tunable BM in {16, 32, 64} = 32
+  tunable BN in {8, 16, 32, 64} = 32
+  tunable BK in {8, 16, 32} = 16
+  tunable WARPS in {1, 2, 4} = 2
+  grid [cdiv(M, BM), cdiv(N, BN)]
+{
+  %pm = program_id 0
+  %pn = program_id 1
+  %bm = sym BM
+  %bn = sym BN
+  %m = sym M
+  %n = sym N
+  %k = sym K
+  %r0 = mul %pm, %bm
+  %c0 = mul %pn, %bn
+  %ri = iota BM
+  %rows = add %ri, %r0
+  %ci = iota BN
+  %cols = add %ci, %c0
+  %ki = iota BK
+  %rows2 = expand_dims %rows, 1
+  %cols2 = expand_dims %cols, 0
+  %ka = expand_dims %ki, 0
+  %kb = expand_dims %ki, 1
+  %rok = lt %rows2, %m
+  %cok = lt %cols2, %n
+  %kaok = lt %ka, %k
+  %kbok = lt %kb, %k
+  %am = and %rok, %kaok
+  %bmk = and %kbok, %cok
+  %at = load a[%rows2, %ka], mask %am, other 0
+  %bt = load b[%kb, %cols2], mask %bmk, other 0
+  %p = dot %at, %bt
+  %two = const 2 : T
+  %a2 = mul %at, %two
+  %q = dot %a2, %bt, %p
+  %cm = and %rok, %cok
+  store c[%rows2, %cols2], %p, mask %cm
+  store d[%rows2, %cols2], %q, mask %cm
+}
+
+kernel odd<T in {i16, f32, bf16}>(x: tensor<T>[M, N], y: tensor<T>[M, N], s: tensor<T>[M])
+  tunable WARPS in {1, 3} = 3
+  grid [cdiv(M, 5)]
+{
+  %pid = program_id 0
+  %five = const 5 : i32
+  %r0 = mul %pid, %five
+  %ri = iota 5
+  %rows = add %ri, %r0
+  %cols = iota 7
+  %r2 = expand_dims %rows, 1
+  %c2 = expand_dims %cols, 0
+  %m = sym M
+  %n = sym N
+  %rok = lt %r2, %m
+  %cok = lt %c2, %n
+  %mask = and %rok, %cok
+  %v = load x[%r2, %c2], mask %mask, other 2
+  %t = transpose %v, [1, 0]
+  %tf = reshape %t to [35]
+  %back = reshape %tf to [7, 5]
+  %u = transpose %back, [1, 0]
+  %w = add %u, %v
+  store y[%r2, %c2], %w, mask %mask
+  %rs = sum %w, axis 1
+  %rok1 = lt %rows, %m
+  store s[%rows], %rs, mask %rok1
+}
+
+kernel rank3<T in {i32, f16}>(x: tensor<T>[A, B, C], y: tensor<T>[A, C, B], z: tensor<T>[A, B])
+  tunable WARPS in {1, 2} = 2
+  grid [A]
+{
+  %a = program_id 0
+  %ib = iota 4
+  %ic = iota 8
+  %b2 = expand_dims %ib, 1
+  %c2 = expand_dims %ic, 0
+  %a64 = cast %a to i64
+  %b64 = cast %b2 to i64
+  %v = load x[%a64, %b64, %c2]
+  %vt = transpose %v, [1, 0]
+  %c3 = expand_dims %ic, 1
+  %b3 = expand_dims %ib, 0
+  store y[%a, %c3, %b3], %vt
+  %e = expand_dims %v, 0
+  %mx = reduce_max %e, axis 2
+  %r = reshape %mx to [4]
+  store z[%a, %ib], %r
+}
+
+kernel scalars<T in {i32, f32, i64}>(x: tensor<T>[N], y: tensor<T>[N], flag: i32)
+  grid [1]
+{
+  %k0 = const 0 : i32
+  %k1 = const 1 : i32
+  %k2 = const 2 : i32
+  %f = arg flag
+  %on = ne %f, %k0
+  %a = load x[%k0]
+  %b = load x[%k1], mask %on, other 5
+  %c = add %a, %b
+  store y[%k0], %c
+  store y[%k1], %b, mask %on
+  %n = sym N
+  %nm1 = sub %n, %k1
+  %last = load x[%nm1]
+  %d = mul %last, %c
+  store y[%k2], %d
+}
+)tile";
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+std::string PtxasPath() {
+  if (const char* env = std::getenv("HRT_PTXAS")) return env;
+  return "/usr/local/cuda/bin/ptxas";
+}
+
+bool HavePtxas() {
+  return ::access(PtxasPath().c_str(), X_OK) == 0;
+}
+
+struct PtxasResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Assembles |ptx| for |arch| through a temporary file.
+PtxasResult RunPtxas(const std::string& ptx, const std::string& arch) {
+  PtxasResult r;
+  std::string dir = std::filesystem::temp_directory_path().string();
+  std::string in = dir + "/hrt_ptx_XXXXXX";
+  std::vector<char> name(in.begin(), in.end());
+  name.push_back('\0');
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    r.output = "mkstemp failed";
+    return r;
+  }
+  const std::string path(name.data());
+  const bool wrote = ::write(fd, ptx.data(), ptx.size()) == static_cast<ssize_t>(ptx.size());
+  ::close(fd);
+  if (!wrote) {
+    ::unlink(path.c_str());
+    r.output = "short write";
+    return r;
+  }
+  const std::string cmd = PtxasPath() + " -arch=" + arch + " " + path + " -o /dev/null 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+    const int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  ::unlink(path.c_str());
+  return r;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string KernelsDir() {
+  return std::string(HRT_SOURCE_DIR) + "/kernels";
+}
+
+ptx::EmitOptions Options(const std::string& arch, uint32_t ptx_version = 80) {
+  ptx::EmitOptions o;
+  o.target = ptx::ParseTarget(arch, ptx_version).value();
+  o.limits.max_shared_bytes = 227 * 1024;  // H100's opt-in maximum
+  return o;
+}
+
+// Every config of |kernel|'s tuning space that binds (constraints hold).
+std::vector<ir::BoundKernel> TuningSpace(const ir::Kernel& kernel) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> axes;
+  for (const ir::DTypeParam& d : kernel.dtype_params) {
+    std::vector<int64_t> v;
+    for (ir::DType t : d.candidates) v.push_back(static_cast<int64_t>(t));
+    axes.emplace_back(d.name, v);
+  }
+  for (const ir::Tunable& t : kernel.tunables) axes.emplace_back(t.name, t.candidates);
+  std::vector<ir::BoundKernel> out;
+  std::vector<size_t> at(axes.size(), 0);
+  while (true) {
+    ir::Config c;
+    for (size_t i = 0; i < axes.size(); ++i) c.Set(axes[i].first, axes[i].second[at[i]]);
+    auto b = ir::Bind(kernel, c);
+    if (b.ok()) out.push_back(std::move(b.value()));
+    size_t i = 0;
+    while (i < axes.size() && ++at[i] == axes[i].second.size()) at[i++] = 0;
+    if (i == axes.size()) break;
+  }
+  return out;
+}
+
+// |n| configs spread evenly over |all| (all of them when there are fewer).
+std::vector<const ir::BoundKernel*> Spread(const std::vector<ir::BoundKernel>& all, size_t n) {
+  std::vector<const ir::BoundKernel*> out;
+  if (all.size() <= n) {
+    for (const auto& b : all) out.push_back(&b);
+    return out;
+  }
+  for (size_t i = 0; i < n; ++i) out.push_back(&all[i * all.size() / n]);
+  return out;
+}
+
+// Emits each kernel under a unique entry name, links them into one module
+// per arch and assembles it. Returns the number of configs emitted;
+// rejections must be kUnsupported with a reason.
+size_t EmitAndAssemble(const std::vector<const ir::BoundKernel*>& kernels, const std::string& tag,
+                       const std::string& arch) {
+  std::vector<ptx::PtxKernel> emitted;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    ptx::EmitOptions o = Options(arch);
+    o.entry_name = tag + "_" + std::to_string(i);
+    auto k = ptx::EmitKernel(*kernels[i], o);
+    if (!k.ok()) {
+      EXPECT_EQ(k.status().code(), Code::kUnsupported)
+          << tag << " " << kernels[i]->config.ToString() << ": " << k.status().message();
+      EXPECT_FALSE(k.status().message().empty());
+      continue;
+    }
+    emitted.push_back(std::move(k.value()));
+  }
+  if (emitted.empty()) return 0;
+  auto module = ptx::LinkKernels(emitted);
+  EXPECT_TRUE(module.ok()) << module.status().message();
+  if (!module.ok()) return 0;
+  const PtxasResult r = RunPtxas(*module, arch);
+  EXPECT_EQ(r.status, 0) << tag << " " << arch << ":\n" << r.output.substr(0, 4000);
+  EXPECT_EQ(r.output.find("error"), std::string::npos) << r.output.substr(0, 4000);
+  return emitted.size();
+}
+
+Result<ir::BoundKernel> BindText(const std::string& text, const std::string& name,
+                                 const std::string& config) {
+  HRT_ASSIGN_OR_RETURN(ir::Module m, ir::ParseModule(text, "test"));
+  const ir::Kernel* k = m.Find(name);
+  if (!k) return NotFound(name);
+  ir::Config c = ir::DefaultConfig(*k);
+  HRT_ASSIGN_OR_RETURN(ir::Config over, ir::ParseConfig(config));
+  for (const auto& [key, v] : over.entries) c.Set(key, v);
+  return ir::Bind(*k, c);
+}
+
+Result<ir::BoundKernel> BindStandard(const std::string& name, const std::string& config) {
+  return BindText(ReadFile(KernelsDir() + "/" + name + ".tile"), name, config);
+}
+
+std::string MustEmit(const ir::BoundKernel& k, const std::string& arch = "sm_90a") {
+  auto p = ptx::EmitKernel(k, Options(arch));
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return p.ok() ? p->ptx : std::string();
+}
+
+bool Contains(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
+}
+
+//===----------------------------------------------------------------------===//
+// Assembly of the standard kernels and the op corpus
+//===----------------------------------------------------------------------===//
+
+TEST(PtxEmit, StandardKernelsAssembleForSm80AndSm90a) {
+  if (!HavePtxas()) GTEST_SKIP() << "ptxas not found at " << PtxasPath() << " (set HRT_PTXAS)";
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(KernelsDir())) {
+    if (e.path().extension() != ".tile") continue;
+    ++files;
+    auto m = ir::ParseModule(ReadFile(e.path().string()), e.path().string());
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    for (const ir::Kernel& k : m->kernels) {
+      const std::vector<ir::BoundKernel> space = TuningSpace(k);
+      ASSERT_FALSE(space.empty()) << k.name;
+      const auto picks = Spread(space, 24);
+      // Every dtype candidate is among the picks.
+      for (const ir::DTypeParam& d : k.dtype_params) {
+        for (ir::DType t : d.candidates) {
+          bool seen = false;
+          for (const ir::BoundKernel* b : picks) {
+            seen = seen || b->config.Get(d.name) == static_cast<int64_t>(t);
+          }
+          EXPECT_TRUE(seen) << k.name << " never picks " << d.name << "=" << ir::DTypeName(t);
+        }
+      }
+      for (const char* arch : {"sm_80", "sm_90a"}) {
+        const size_t n = EmitAndAssemble(picks, k.name, arch);
+        EXPECT_GE(n, std::min<size_t>(20, picks.size())) << k.name << " on " << arch;
+      }
+    }
+  }
+  EXPECT_GE(files, 6u);
+}
+
+// All dtype bindings of every corpus kernel, default tunables.
+std::vector<ir::BoundKernel> CorpusBindings() {
+  std::vector<ir::BoundKernel> out;
+  auto m = ir::ParseModule(kOpKernels, "corpus");
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  if (!m.ok()) return out;
+  for (const ir::Kernel& k : m->kernels) {
+    std::vector<size_t> at(k.dtype_params.size(), 0);
+    while (true) {
+      ir::Config c = ir::DefaultConfig(k);
+      for (size_t i = 0; i < at.size(); ++i) {
+        c.Set(k.dtype_params[i].name, static_cast<int64_t>(k.dtype_params[i].candidates[at[i]]));
+      }
+      auto b = ir::Bind(k, c);
+      EXPECT_TRUE(b.ok()) << k.name << ": " << b.status().message();
+      if (b.ok()) out.push_back(std::move(b.value()));
+      size_t i = 0;
+      while (i < at.size() && ++at[i] == k.dtype_params[i].candidates.size()) at[i++] = 0;
+      if (i == at.size()) break;
+    }
+  }
+  return out;
+}
+
+void CollectOps(const ir::Block& b, std::set<ir::OpCode>* ops) {
+  for (const ir::Op& op : b.ops) {
+    ops->insert(op.code);
+    for (const ir::Block& r : op.regions) CollectOps(r, ops);
+  }
+}
+
+TEST(PtxEmit, CorpusUsesEveryOpCodeAndDType) {
+  auto m = ir::ParseModule(kOpKernels, "corpus");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  std::set<ir::OpCode> ops;
+  for (const ir::Kernel& k : m->kernels) CollectOps(k.body, &ops);
+  for (int c = 0; c < ir::kNumOpCodes; ++c) {
+    EXPECT_TRUE(ops.count(static_cast<ir::OpCode>(c))) << ir::OpName(static_cast<ir::OpCode>(c));
+  }
+  // Every dtype flows through a load, a store and a cast in each direction.
+  std::set<ir::DType> cast_from, cast_to;
+  for (const ir::BoundKernel& b : CorpusBindings()) {
+    if (b.kernel.name != "cast") continue;
+    cast_from.insert(b.dtype_values[0]);
+    cast_to.insert(b.dtype_values[1]);
+  }
+  EXPECT_EQ(cast_from.size(), static_cast<size_t>(ir::kNumDTypes));
+  EXPECT_EQ(cast_to.size(), static_cast<size_t>(ir::kNumDTypes));
+}
+
+TEST(PtxEmit, CorpusAssemblesForSm80AndSm90a) {
+  if (!HavePtxas()) GTEST_SKIP() << "ptxas not found at " << PtxasPath() << " (set HRT_PTXAS)";
+  const std::vector<ir::BoundKernel> all = CorpusBindings();
+  ASSERT_GT(all.size(), 150u);
+  std::vector<const ir::BoundKernel*> picks;
+  for (const auto& b : all) picks.push_back(&b);
+  for (const char* arch : {"sm_80", "sm_90a"}) {
+    EXPECT_EQ(EmitAndAssemble(picks, "corpus", arch), all.size()) << arch;
+  }
+}
+
+TEST(PtxEmit, CorpusTunablesAssemble) {
+  if (!HavePtxas()) GTEST_SKIP() << "ptxas not found at " << PtxasPath() << " (set HRT_PTXAS)";
+  // Whole tuning spaces of the corpus kernels with one dtype each (block
+  // sizes below and above the thread count, 1..4 warps, odd warp counts).
+  auto m = ir::ParseModule(kOpKernels, "corpus");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  std::vector<ir::BoundKernel> keep;
+  for (const ir::Kernel& k : m->kernels) {
+    std::vector<ir::BoundKernel> space = TuningSpace(k);
+    const auto picks = Spread(space, 6);
+    for (const ir::BoundKernel* b : picks) keep.push_back(*b);
+  }
+  std::vector<const ir::BoundKernel*> ptrs;
+  for (const auto& b : keep) ptrs.push_back(&b);
+  EXPECT_EQ(EmitAndAssemble(ptrs, "space", "sm_80"), keep.size());
+}
+
+//===----------------------------------------------------------------------===//
+// Shape of the generated code
+//===----------------------------------------------------------------------===//
+
+TEST(PtxEmit, HeaderEntryAndParameters) {
+  auto b = BindStandard("vector_add", "T=bf16,BLOCK=2048,WARPS=8");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto p = ptx::EmitKernel(*b, Options("sm_90a", 83));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(Contains(p->ptx, ".version 8.3\n"));
+  EXPECT_TRUE(Contains(p->ptx, ".target sm_90a\n"));
+  EXPECT_TRUE(Contains(p->ptx, ".address_size 64\n"));
+  EXPECT_TRUE(Contains(p->ptx, ".visible .entry vector_add("));
+  EXPECT_TRUE(Contains(p->ptx, ".maxntid 256, 1, 1"));
+  EXPECT_EQ(p->threads_per_block, 256u);
+  EXPECT_EQ(p->entry_name, "vector_add");
+  EXPECT_EQ(p->shared_bytes, 0u);
+  // Parameters in ABI order.
+  size_t at = 0;
+  for (const ptx::ParamSlot& s : p->params.slots) {
+    const std::string decl = std::string(".param ") + s.ptx_type + " " + ptx::ParamSlotName(s);
+    const size_t pos = p->ptx.find(decl, at);
+    ASSERT_NE(pos, std::string::npos) << decl;
+    at = pos;
+  }
+  EXPECT_EQ(p->ptx, p->header + p->globals + p->entry);
+  // Deterministic.
+  auto again = ptx::EmitKernel(*b, Options("sm_90a", 83));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ptx, p->ptx);
+}
+
+TEST(PtxEmit, ContiguousAccessesAreVectorized) {
+  for (const char* t : {"f16", "bf16"}) {
+    auto b = BindStandard("vector_add", std::string("T=") + t + ",BLOCK=1024,WARPS=4");
+    ASSERT_TRUE(b.ok());
+    const std::string ptx = MustEmit(*b);
+    // 8 elements per thread: one 16-byte load per input, one store, with a
+    // scalar fallback for misaligned, strided or partly masked runs.
+    EXPECT_TRUE(Contains(ptx, "ld.global.v4.b32")) << t;
+    EXPECT_TRUE(Contains(ptx, "st.global.v4.b32")) << t;
+    EXPECT_TRUE(Contains(ptx, "ld.global.b16")) << t;
+    EXPECT_TRUE(Contains(ptx, "setp.eq.s64")) << t;  // the unit-stride check
+  }
+  auto b = BindStandard("vector_add", "T=f32,BLOCK=512,WARPS=4");
+  ASSERT_TRUE(b.ok());
+  const std::string ptx = MustEmit(*b);
+  EXPECT_TRUE(Contains(ptx, "ld.global.v4.f32"));
+  EXPECT_TRUE(Contains(ptx, "st.global.v4.f32"));
+}
+
+TEST(PtxEmit, GatherStaysScalar) {
+  auto b = BindText(kOpKernels, "gather", "T=i64");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const std::string ptx = MustEmit(*b);
+  // The gathered i64 values cannot be loaded as vectors; the contiguous i32
+  // index tile and the output can.
+  EXPECT_FALSE(Contains(ptx, "ld.global.v2.b64"));
+  EXPECT_TRUE(Contains(ptx, "ld.global.b64"));
+  EXPECT_TRUE(Contains(ptx, "st.global.v2.b64"));
+}
+
+TEST(PtxEmit, RowReductionsUseWarpShuffles) {
+  auto b = BindStandard("softmax", "T=f16,BLOCK_N=1024,WARPS=4");
+  ASSERT_TRUE(b.ok());
+  auto p = ptx::EmitKernel(*b, Options("sm_80"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(Contains(p->ptx, "shfl.sync.bfly.b32"));
+  EXPECT_TRUE(Contains(p->ptx, "bar.sync"));
+  EXPECT_TRUE(Contains(p->ptx, "ex2.approx.f32"));
+  // Two per-warp partial areas of 4 warps x 8 bytes, 16-byte aligned.
+  EXPECT_EQ(p->shared_bytes, 64u);
+  EXPECT_TRUE(Contains(p->globals, ".extern .shared .align 16 .b8 hrt_smem[]"));
+}
+
+TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
+  for (const char* t : {"f16", "bf16"}) {
+    auto b = BindStandard("gemm", std::string("T=") + t);
+    ASSERT_TRUE(b.ok());
+    auto p = ptx::EmitKernel(*b, Options("sm_80"));
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    EXPECT_TRUE(Contains(
+        p->ptx, std::string("mma.sync.aligned.m16n8k16.row.col.f32.") + t + "." + t + ".f32"));
+    EXPECT_TRUE(Contains(p->ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16"));
+    EXPECT_TRUE(Contains(p->ptx, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16"));
+    // STAGES = 3 buffers of a 128x64 A and a 64x128 B tile (rows padded by
+    // 16 bytes), filled by cp.async two iterations ahead.
+    const uint32_t stage = 128u * (64 + 8) * 2 + 64u * (128 + 8) * 2;
+    // Plus 512 bytes to move the f32 bias row into the accumulator layout.
+    EXPECT_EQ(p->shared_bytes, 3 * stage + 128 * 4);
+    EXPECT_TRUE(Contains(p->ptx, "cp.async.cg.shared.global"));
+    EXPECT_TRUE(Contains(p->ptx, "cp.async.wait_group \t1;"));
+    EXPECT_EQ(p->threads_per_block, 256u);
+    // STAGES = 1: one synchronous staging buffer, no cp.async.
+    auto one = BindStandard("gemm", std::string("T=") + t + ",STAGES=1");
+    ASSERT_TRUE(one.ok());
+    auto q = ptx::EmitKernel(*one, Options("sm_80"));
+    ASSERT_TRUE(q.ok()) << q.status().message();
+    EXPECT_EQ(q->shared_bytes, stage);  // the bias reuses the staging area
+    EXPECT_FALSE(Contains(q->ptx, "cp.async"));
+    EXPECT_TRUE(Contains(q->ptx, "mma.sync.aligned.m16n8k16"));
+  }
+  auto b = BindStandard("gemm", "T=f32,BLOCK_M=64,BLOCK_N=64,BLOCK_K=32,WARPS=4");
+  ASSERT_TRUE(b.ok());
+  const std::string ptx = MustEmit(*b);
+  EXPECT_FALSE(Contains(ptx, "mma.sync"));
+  EXPECT_TRUE(Contains(ptx, "mul.rn.f32"));
+}
+
+TEST(PtxEmit, TransposeGoesThroughSharedMemory) {
+  auto b = BindText(kOpKernels, "shapes", "T=f32");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto p = ptx::EmitKernel(*b, Options("sm_80"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(Contains(p->ptx, "st.shared"));
+  EXPECT_TRUE(Contains(p->ptx, "ld.shared"));
+  EXPECT_GE(p->shared_bytes, 8u * 16 * 4);
+}
+
+TEST(PtxEmit, FmodHelperOnlyWhenUsed) {
+  auto f = BindText(kOpKernels, "arith", "T=f32");
+  ASSERT_TRUE(f.ok());
+  auto pf = ptx::EmitKernel(*f, Options("sm_80"));
+  ASSERT_TRUE(pf.ok());
+  EXPECT_TRUE(Contains(pf->globals, ".func (.reg .f32 %res) hrt_fmodf"));
+  EXPECT_TRUE(Contains(pf->entry, "call.uni"));
+  EXPECT_TRUE(Contains(pf->entry, "hrt_fmodf, (%f"));
+  auto i = BindText(kOpKernels, "arith", "T=i32");
+  ASSERT_TRUE(i.ok());
+  auto pi = ptx::EmitKernel(*i, Options("sm_80"));
+  ASSERT_TRUE(pi.ok());
+  EXPECT_FALSE(Contains(pi->ptx, "hrt_fmodf"));
+  EXPECT_TRUE(Contains(pi->ptx, "rem.s32"));
+}
+
+TEST(PtxEmit, UniformStoresComeFromOneThread) {
+  auto b = BindText(kOpKernels, "scalars", "T=i32");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const std::string ptx = MustEmit(*b);
+  EXPECT_TRUE(Contains(ptx, "setp.eq.u32"));  // thread 0
+  EXPECT_TRUE(Contains(ptx, "st.global.b32"));
+  EXPECT_FALSE(Contains(ptx, "bar.sync"));
+}
+
+//===----------------------------------------------------------------------===//
+// Targets and limits
+//===----------------------------------------------------------------------===//
+
+TEST(PtxEmit, ParseTarget) {
+  auto t = ptx::ParseTarget("sm_90a", 90);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->sm, 90u);
+  EXPECT_TRUE(t->arch_specific);
+  EXPECT_EQ(t->ptx_version, 90u);
+  EXPECT_EQ(ptx::TargetName(*t), "sm_90a");
+  auto u = ptx::ParseTarget("86");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(ptx::TargetName(*u), "sm_86");
+  EXPECT_EQ(ptx::ParseTarget("sm_120")->sm, 120u);
+  for (const char* bad : {"", "sm_", "sm_9x", "compute_80", "sm_123456", "a"}) {
+    EXPECT_EQ(ptx::ParseTarget(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(ptx::MinPtxVersion(*ptx::ParseTarget("sm_80")), 70u);
+  EXPECT_EQ(ptx::MinPtxVersion(*ptx::ParseTarget("sm_90a")), 80u);
+  EXPECT_EQ(ptx::MinPtxVersion(*ptx::ParseTarget("sm_100")), 86u);
+}
+
+TEST(PtxEmit, RejectsTargetsAndConfigsBeyondTheDevice) {
+  auto b = BindStandard("gemm", "T=f16");
+  ASSERT_TRUE(b.ok());
+  ptx::EmitOptions o = Options("sm_75");
+  EXPECT_EQ(ptx::EmitKernel(*b, o).status().code(), Code::kUnsupported);
+  o = Options("sm_90a", 78);  // sm_90a needs PTX 8.0
+  auto old = ptx::EmitKernel(*b, o);
+  EXPECT_EQ(old.status().code(), Code::kUnsupported);
+  EXPECT_TRUE(Contains(old.status().message(), "8.0")) << old.status().message();
+  o = Options("sm_80");
+  o.limits.max_shared_bytes = 16 * 1024;
+  auto smem = ptx::EmitKernel(*b, o);
+  EXPECT_EQ(smem.status().code(), Code::kUnsupported);
+  EXPECT_TRUE(Contains(smem.status().message(), "shared memory")) << smem.status().message();
+  o = Options("sm_80");
+  o.limits.max_threads_per_block = 128;  // the config wants 256
+  auto threads = ptx::EmitKernel(*b, o);
+  EXPECT_EQ(threads.status().code(), Code::kUnsupported);
+  EXPECT_TRUE(Contains(threads.status().message(), "256 threads")) << threads.status().message();
+  o = Options("sm_80");
+  o.limits.max_registers_per_thread = 64;  // 128 accumulators per thread
+  auto regs = ptx::EmitKernel(*b, o);
+  EXPECT_EQ(regs.status().code(), Code::kUnsupported);
+  EXPECT_TRUE(Contains(regs.status().message(), "registers")) << regs.status().message();
+  o = Options("sm_80");
+  o.entry_name = "not an identifier";
+  EXPECT_EQ(ptx::EmitKernel(*b, o).status().code(), Code::kInvalidArgument);
+}
+
+TEST(PtxEmit, HugeTilesAreRejectedNotEmitted) {
+  // 2^20 elements for 32 threads: far beyond any register file.
+  const std::string text = R"(
+kernel big(x: tensor<f32>[N], y: tensor<f32>[N])
+  tunable WARPS in {1} = 1
+  grid [1]
+{
+  %i = iota 1048576
+  %v = load x[%i]
+  %w = exp %v
+  store y[%i], %w
+})";
+  auto b = BindText(text, "big", "");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto p = ptx::EmitKernel(*b, Options("sm_80"));
+  EXPECT_EQ(p.status().code(), Code::kUnsupported);
+}
+
+TEST(PtxEmit, RejectsUnboundKernels) {
+  auto m = ir::ParseModule(ReadFile(KernelsDir() + "/vector_add.tile"), "vector_add");
+  ASSERT_TRUE(m.ok());
+  ir::BoundKernel unbound;
+  unbound.kernel = m->kernels[0];  // T and BLOCK still symbolic
+  auto p = ptx::EmitKernel(unbound, Options("sm_80"));
+  EXPECT_EQ(p.status().code(), Code::kInvalidArgument) << p.status().message();
+}
+
+TEST(PtxEmit, LinkKernelsChecksNamesAndTargets) {
+  auto b = BindStandard("vector_add", "T=f32");
+  ASSERT_TRUE(b.ok());
+  auto a80 = ptx::EmitKernel(*b, Options("sm_80"));
+  auto a90 = ptx::EmitKernel(*b, Options("sm_90a"));
+  ASSERT_TRUE(a80.ok() && a90.ok());
+  std::vector<ptx::PtxKernel> same = {*a80, *a80};
+  EXPECT_EQ(ptx::LinkKernels(same).status().code(), Code::kInvalidArgument);
+  std::vector<ptx::PtxKernel> mixed = {*a80, *a90};
+  mixed[1].entry_name = "other";
+  EXPECT_EQ(ptx::LinkKernels(mixed).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ptx::LinkKernels({}).status().code(), Code::kInvalidArgument);
+}
+
+//===----------------------------------------------------------------------===//
+// Launch ABI
+//===----------------------------------------------------------------------===//
+
+TEST(PtxAbi, SlotsFollowTheParameterOrderWithNaturalAlignment) {
+  const std::string text = R"(
+kernel abi<T in {f16, bf16}>(flag: bool, x: tensor<T>[N, M], h: T, n: i32, y: tensor<f32>[N], s: i16, w: i64, f: f32)
+  grid [1]
+{
+  %k = const 0 : i32
+  %v = load y[%k]
+  store y[%k], %v
+})";
+  auto b = BindText(text, "abi", "T=bf16");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const ptx::ParamLayout l = ptx::KernelParamLayout(*b);
+  struct Want {
+    uint32_t param;
+    ptx::ParamRole role;
+    uint32_t dim, offset, size;
+    const char* type;
+  };
+  const Want want[] = {
+      {0, ptx::ParamRole::kScalar, 0, 0, 1, ".u8"},
+      {1, ptx::ParamRole::kBase, 0, 8, 8, ".u64"},
+      {1, ptx::ParamRole::kSize, 0, 16, 8, ".s64"},
+      {1, ptx::ParamRole::kSize, 1, 24, 8, ".s64"},
+      {1, ptx::ParamRole::kStride, 0, 32, 8, ".s64"},
+      {1, ptx::ParamRole::kStride, 1, 40, 8, ".s64"},
+      {2, ptx::ParamRole::kScalar, 0, 48, 2, ".b16"},
+      {3, ptx::ParamRole::kScalar, 0, 52, 4, ".s32"},
+      {4, ptx::ParamRole::kBase, 0, 56, 8, ".u64"},
+      {4, ptx::ParamRole::kSize, 0, 64, 8, ".s64"},
+      {4, ptx::ParamRole::kStride, 0, 72, 8, ".s64"},
+      {5, ptx::ParamRole::kScalar, 0, 80, 2, ".s16"},
+      {6, ptx::ParamRole::kScalar, 0, 88, 8, ".s64"},
+      {7, ptx::ParamRole::kScalar, 0, 96, 4, ".f32"},
+  };
+  ASSERT_EQ(l.slots.size(), std::size(want));
+  for (size_t i = 0; i < std::size(want); ++i) {
+    const ptx::ParamSlot& s = l.slots[i];
+    EXPECT_EQ(s.param, want[i].param) << i;
+    EXPECT_EQ(s.role, want[i].role) << i;
+    EXPECT_EQ(s.dim, want[i].dim) << i;
+    EXPECT_EQ(s.offset, want[i].offset) << i;
+    EXPECT_EQ(s.size, want[i].size) << i;
+    EXPECT_EQ(s.align, want[i].size) << i;
+    EXPECT_STREQ(s.ptx_type, want[i].type) << i;
+  }
+  EXPECT_EQ(l.total_size, 100u);
+  EXPECT_EQ(l.first_slot, (std::vector<uint32_t>{0, 1, 6, 7, 8, 11, 12, 13}));
+  EXPECT_EQ(ptx::ParamSlotName(l.slots[3]), "hrt_p1_size1");
+  EXPECT_EQ(ptx::ParamSlotName(l.slots[5]), "hrt_p1_stride1");
+
+  std::vector<uint8_t> buf(l.total_size, 0xAA);
+  const int64_t sizes[2] = {3, 5}, strides[2] = {-5, 1};
+  ASSERT_TRUE(ptx::WriteTensorParam(l, 1, 0x1000, 2, sizes, strides, buf).ok());
+  uint64_t addr = 0;
+  int64_t v = 0;
+  std::memcpy(&addr, &buf[8], 8);
+  EXPECT_EQ(addr, 0x1000u);
+  std::memcpy(&v, &buf[24], 8);
+  EXPECT_EQ(v, 5);
+  std::memcpy(&v, &buf[32], 8);
+  EXPECT_EQ(v, -5);
+  ASSERT_TRUE(ptx::WriteScalarParam(l, 0, 7, 0, buf).ok());  // bool: != 0
+  EXPECT_EQ(buf[0], 1);
+  ASSERT_TRUE(ptx::WriteScalarParam(l, 2, 0, -2.75, buf).ok());  // bf16
+  EXPECT_EQ(buf[48] | (buf[49] << 8), 0xC030);
+  ASSERT_TRUE(ptx::WriteScalarParam(l, 5, 70000, 0, buf).ok());  // i16 wraps
+  int16_t s16 = 0;
+  std::memcpy(&s16, &buf[80], 2);
+  EXPECT_EQ(s16, static_cast<int16_t>(70000));
+  ASSERT_TRUE(ptx::WriteScalarParam(l, 7, 0, 0.1, buf).ok());
+  float f = 0;
+  std::memcpy(&f, &buf[96], 4);
+  EXPECT_EQ(f, 0.1f);
+  // Wrong kind, wrong rank, short buffer, missing parameter.
+  EXPECT_FALSE(ptx::WriteScalarParam(l, 1, 0, 0, buf).ok());
+  EXPECT_FALSE(ptx::WriteTensorParam(l, 0, 0, 0, sizes, strides, buf).ok());
+  EXPECT_FALSE(ptx::WriteTensorParam(l, 1, 0, 1, sizes, strides, buf).ok());
+  std::vector<uint8_t> small(8);
+  EXPECT_FALSE(ptx::WriteScalarParam(l, 7, 0, 1, small).ok());
+  EXPECT_FALSE(ptx::WriteScalarParam(l, 99, 0, 1, buf).ok());
+
+  // f16 binding: the same slot carries IEEE half bits.
+  auto h = BindText(text, "abi", "T=f16");
+  ASSERT_TRUE(h.ok());
+  const ptx::ParamLayout lh = ptx::KernelParamLayout(*h);
+  ASSERT_TRUE(ptx::WriteScalarParam(lh, 2, 0, 1.5, buf).ok());
+  EXPECT_EQ(buf[48] | (buf[49] << 8), 0x3E00);
+}
+
+TEST(PtxAbi, ThreadsPerBlockFollowsWarps) {
+  auto b = BindStandard("softmax", "T=f32,WARPS=16,BLOCK_N=4096");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(ptx::ThreadsPerBlock(*b), 512u);
+  auto c = BindText(kOpKernels, "scalars", "T=f32");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(ptx::ThreadsPerBlock(*c), ptx::kDefaultThreadsPerBlock);
+}
+
+//===----------------------------------------------------------------------===//
+// Layouts
+//===----------------------------------------------------------------------===//
+
+// Every element of the tile is held by exactly one (thread, slot) whose
+// coordinates lie inside the tile, slots marked always-valid are valid for
+// every thread, and Owner() inverts the coordinates.
+void CheckOwnership(const ptx::Layout& l) {
+  const int64_t n = l.shape.numel();
+  std::vector<int> hits(static_cast<size_t>(n), 0);
+  const auto strides = ptx::RowMajorStrides(l.shape);
+  for (int64_t t = 0; t < l.threads; ++t) {
+    for (int64_t s = 0; s < l.slots; ++s) {
+      int64_t c[4] = {};
+      bool inside = true;
+      int64_t flat = 0;
+      for (uint32_t d = 0; d < l.shape.rank; ++d) {
+        c[d] = l.ThreadBase(t, d) + l.SlotOffset(s, d);
+        inside = inside && c[d] >= 0 && c[d] < l.shape.dims[d];
+        flat += c[d] * strides[d];
+      }
+      if (l.SlotAlwaysValid(s)) {
+        ASSERT_TRUE(inside) << ptx::ShapeString(l.shape) << " t" << t << " s" << s;
+      }
+      if (!inside) continue;
+      ++hits[static_cast<size_t>(flat)];
+      int64_t ot = -1, os = -1;
+      l.Owner(c, &ot, &os);
+      ASSERT_EQ(ot, t) << ptx::ShapeString(l.shape);
+      ASSERT_EQ(os, s) << ptx::ShapeString(l.shape);
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(hits[static_cast<size_t>(i)], 1) << ptx::ShapeString(l.shape) << " element " << i;
+  }
+  // Groups are runs along the last dim.
+  for (int64_t g = 0; g + l.group <= l.slots; g += l.group) {
+    for (int64_t j = 1; j < l.group; ++j) {
+      EXPECT_EQ(l.SlotOffset(g + j, l.shape.rank - 1), l.SlotOffset(g, l.shape.rank - 1) + j);
+    }
+  }
+}
+
+ptx::Shape S(std::initializer_list<int64_t> dims) {
+  ptx::Shape s;
+  for (int64_t d : dims) s.dims[s.rank++] = d;
+  return s;
+}
+
+TEST(PtxLayout, BlockedLayoutsOwnEveryElementOnce) {
+  const std::vector<ptx::Shape> shapes = {S({1024}),    S({64}),     S({3}),        S({8, 32}),
+                                          S({5, 7}),    S({1, 256}), S({4, 8, 16}), S({2, 3, 4, 5}),
+                                          S({128, 64}), S({8192})};
+  for (const ptx::Shape& s : shapes) {
+    for (uint32_t threads : {32u, 96u, 128u, 512u}) {
+      for (int64_t vec : {1, 4, 8}) CheckOwnership(ptx::MakeBlocked(s, threads, vec));
+    }
+  }
+  // 16-byte runs when the tile allows them.
+  const ptx::Layout l = ptx::MakeBlocked(S({1024}), 128, 8);
+  EXPECT_EQ(l.group, 8);
+  EXPECT_EQ(l.slots, 8);
+  EXPECT_TRUE(l.AllSlotsValid());
+  const ptx::Layout small = ptx::MakeBlocked(S({64}), 128, 8);
+  EXPECT_FALSE(small.AllSlotsValid());
+}
+
+TEST(PtxLayout, MmaLayoutsOwnEveryElementOnce) {
+  for (uint32_t warps : {1u, 2u, 4u, 8u}) {
+    for (int64_t m : {16, 32, 64, 128}) {
+      for (int64_t n : {8, 16, 32, 64, 128}) {
+        auto l = ptx::MakeMma(S({m, n}), warps * 32);
+        if (!l) {
+          // Only when the warps cannot tile the block.
+          bool fits = false;
+          for (uint32_t wm = 1; wm <= warps; ++wm) {
+            fits = fits || (warps % wm == 0 && m % (16 * wm) == 0 && n % (8 * (warps / wm)) == 0);
+          }
+          EXPECT_FALSE(fits) << m << "x" << n << " warps " << warps;
+          continue;
+        }
+        EXPECT_EQ(l->warps_m * l->warps_n, warps);
+        EXPECT_EQ(l->slots * warps * 32, m * n);
+        CheckOwnership(*l);
+      }
+    }
+  }
+  EXPECT_FALSE(ptx::MakeMma(S({16, 16, 16}), 128).has_value());
+}
+
+}  // namespace
+}  // namespace hrt
