@@ -20,7 +20,9 @@
 
 #include "base/status.h"
 #include "codegen/ir/bind.h"
+#include "runtime/bundle/reader.h"
 #include "runtime/c_api.h"
+#include "runtime/select/fingerprint.h"
 
 namespace hrt::runtime {
 
@@ -33,6 +35,9 @@ struct DeviceDesc {
   std::string vendor;
   std::string arch;
   std::string fingerprint;  // "key=value;..."
+  // The same facts for variant selection; backend CPU_REFERENCE (never used
+  // for selection: the reference device interprets the IR) otherwise.
+  select::Fingerprint selection_fingerprint;
   uint32_t compute_units = 0;
   uint32_t subgroup_size = 0;
   uint64_t memory_bytes = 0;
@@ -51,20 +56,49 @@ struct KernelArg {
   double f = 0.0;
 };
 
+// The code a launch runs when it is not generated from the bound kernel: a
+// precompiled bundle variant. The payload is read from |bundle| on the first
+// launch of |id| on a device; the device keeps what it loaded.
+struct LaunchCode {
+  // Process-unique for (module, variant): keys the device's table of loaded
+  // code together with the bound kernel, so a module destroyed and another
+  // loaded at the same address never meets the old code.
+  uint64_t id = 0;
+  const bundle::BundleView* bundle = nullptr;
+  uint32_t variant = 0;
+  std::string_view entry_name;     // NUL-terminated (points into the bundle)
+  uint32_t threads_per_block = 0;  // 0: the IR's (ptx::ThreadsPerBlock)
+  uint32_t shared_bytes = 0;       // dynamic shared memory per block
+};
+
+// Identifies a module's code-generated kernels the same way: |module_uid|
+// with variant slot 0 (LaunchCode ids use variant + 1).
+inline uint64_t CodeId(uint64_t module_uid, uint32_t variant_slot) {
+  return (module_uid << 32) | variant_slot;
+}
+
 struct Device;
 
 struct DeviceVTable {
   // Releases the device and everything it created. Must be first.
   void (*destroy)(Device* device);
   // Enqueues |kernel| on |stream| (the caller's native stream/queue, or NULL).
-  // |args| match the kernel's parameters in count, kind and rank.
+  // |args| match the kernel's parameters in count, kind and rank. |code_id|
+  // is CodeId() of the kernel's module (code generation) or |code|->id; |code|
+  // is NULL when the backend generates code from |kernel| (the reference
+  // device always interprets it and ignores |code|).
   Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const KernelArg> args,
-                   void* stream);
+                   void* stream, uint64_t code_id, const LaunchCode* code);
 };
 
 // Base of every device object; at offset 0 of the backend's struct.
 struct Device {
   const DeviceVTable* vtable;
+};
+
+// What the runtime's options say about creating devices.
+struct DeviceCreateOptions {
+  void* cuda_context = nullptr;  // a CUcontext to borrow (hrt_runtime_options_t)
 };
 
 struct BackendFactory {
@@ -75,7 +109,10 @@ struct BackendFactory {
   // the backend skipped by the caller.
   Status (*enumerate)(std::vector<DeviceDesc>* out);
   // Creates the device described by |desc| (from this factory's enumerate).
-  Result<Device*> (*create)(const DeviceDesc& desc);
+  Result<Device*> (*create)(const DeviceDesc& desc, const DeviceCreateOptions& options);
+  // Why the backend has no devices ("no CUDA driver (tried libcuda.so.1:
+  // ...)"); empty when it is usable. NULL: the backend is always usable.
+  std::string (*unavailable_reason)();
 };
 
 }  // namespace hrt::runtime

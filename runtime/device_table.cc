@@ -6,11 +6,13 @@ namespace hrt::runtime {
 
 DeviceTable::~DeviceTable() {
   for (Slot& slot : slots_) {
-    if (slot.device != nullptr) slot.device->vtable->destroy(slot.device);
+    if (Device* device = slot.device.load()) device->vtable->destroy(device);
   }
 }
 
-void DeviceTable::Enumerate(const std::function<void(const std::string&)>& warn) {
+void DeviceTable::Enumerate(const DeviceCreateOptions& options,
+                            const std::function<void(const std::string&)>& warn) {
+  options_ = options;
   for (const BackendFactory* factory : RegisteredBackends()) {
     std::vector<DeviceDesc> found;
     Status s = factory->enumerate(&found);
@@ -19,10 +21,9 @@ void DeviceTable::Enumerate(const std::function<void(const std::string&)>& warn)
       continue;
     }
     for (DeviceDesc& desc : found) {
-      Slot slot;
+      Slot& slot = slots_.emplace_back();  // a deque: slots never move
       slot.desc = std::move(desc);
       slot.factory = factory;
-      slots_.push_back(std::move(slot));
     }
   }
 }
@@ -37,17 +38,18 @@ Status DeviceTable::CheckIndex(uint64_t index) const {
 
 Result<Device*> DeviceTable::Acquire(size_t index) {
   HRT_RETURN_IF_ERROR(CheckIndex(index));
-  std::lock_guard<std::mutex> lock(mu_);
   Slot& slot = slots_[index];
-  if (slot.device == nullptr) {
-    Result<Device*> created = slot.factory->create(slot.desc);
-    if (!created.ok()) {
-      return created.take_status().Annotate("create device " + std::to_string(index) + " (" +
-                                            slot.desc.name + ")");
-    }
-    slot.device = created.value();
+  // Launches take this path: no lock once the device exists.
+  if (Device* device = slot.device.load(std::memory_order_acquire)) return device;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Device* device = slot.device.load(std::memory_order_relaxed)) return device;
+  Result<Device*> created = slot.factory->create(slot.desc, options_);
+  if (!created.ok()) {
+    return created.take_status().Annotate("create device " + std::to_string(index) + " (" +
+                                          slot.desc.name + ")");
   }
-  return slot.device;
+  slot.device.store(created.value(), std::memory_order_release);
+  return created.value();
 }
 
 }  // namespace hrt::runtime

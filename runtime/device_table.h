@@ -2,6 +2,8 @@
 // runtime is created, and created lazily on first use.
 #pragma once
 
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -22,7 +24,9 @@ class DeviceTable {
 
   // Enumerates every registered backend. A backend whose enumerate fails is
   // skipped and reported through |warn|; it does not fail the runtime.
-  void Enumerate(const std::function<void(const std::string&)>& warn);
+  // |options| apply to every device created later.
+  void Enumerate(const DeviceCreateOptions& options,
+                 const std::function<void(const std::string&)>& warn);
 
   size_t size() const { return slots_.size(); }
   // |index| must be below size().
@@ -38,11 +42,13 @@ class DeviceTable {
   struct Slot {
     DeviceDesc desc;
     const BackendFactory* factory = nullptr;
-    Device* device = nullptr;  // guarded by mu_ until set; never reset before ~DeviceTable
+    // Set once under mu_, read without it; never reset before ~DeviceTable.
+    std::atomic<Device*> device{nullptr};
   };
 
+  DeviceCreateOptions options_;
   std::mutex mu_;
-  std::vector<Slot> slots_;
+  std::deque<Slot> slots_;  // Slot holds an atomic: not movable
 };
 
 }  // namespace hrt::runtime

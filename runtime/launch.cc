@@ -1,18 +1,142 @@
-// hrt_kernel_launch: validate, resolve the config, bind (cached per config),
-// and hand the launch to the device's backend.
+// hrt_kernel_launch: validate, decide (config, bundle variant, bound kernel,
+// device) and hand the launch to the device's backend.
+//
+// A decision depends only on the launch's MemoKey (launch_memo.h), so it is
+// made once per key on the slow path and remembered; later launches with the
+// same key validate and convert their arguments, find the decision without a
+// lock, and call the backend, allocating nothing.
+#include <array>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "runtime/api_status.h"
 #include "runtime/launch_args.h"
 #include "runtime/launch_config.h"
+#include "runtime/launch_memo.h"
 #include "runtime/module.h"
 #include "runtime/runtime.h"
+#include "runtime/select/selection.h"
 #include "runtime/versioned_struct.h"
 
 namespace hrt::runtime {
 namespace {
+
+// Kernels with at most this many parameters convert their arguments on the
+// stack.
+constexpr size_t kMaxStackArgs = 16;
+constexpr size_t kMaxPins = 64;
+constexpr size_t kMaxShapeValues = 64;
+
+// The values of the kernel's shape symbols given by the tensors (CheckArgs
+// passed; disagreements are caught later by ConvertArgs).
+size_t ShapeValues(const ir::Kernel& k, std::span<const hrt_arg_t> args,
+                   std::array<select::ShapeValue, kMaxShapeValues>* out) {
+  size_t n = 0;
+  for (size_t s = 0; s < k.shape_syms.size() && n < out->size(); ++s) {
+    for (size_t i = 0; i < k.params.size(); ++i) {
+      const ir::Param& p = k.params[i];
+      if (p.kind != ir::ParamKind::kTensor) continue;
+      bool found = false;
+      for (uint32_t d = 0; d < p.rank; ++d) {
+        if (p.dims[d] == s) {
+          (*out)[n++] = select::ShapeValue{k.shape_syms[s], args[i].value.tensor.shape[d]};
+          found = true;
+          break;
+        }
+      }
+      if (found) break;
+    }
+  }
+  return n;
+}
+
+// Which code serves the launch on |desc|'s device: for bundle kernels on a
+// GPU, the best variant whose config agrees with the launch's pins (the
+// caller's entries and the dtype parameters the tensors fix), else code
+// generation from the IR.
+struct Decision {
+  LaunchConfig config;
+  std::optional<LaunchCode> code;
+};
+
+Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
+                        std::span<const hrt_config_entry_t> entries,
+                        std::span<const hrt_arg_t> args) {
+  const ir::Kernel& k = *kernel->ir;
+  Decision d;
+  HRT_ASSIGN_OR_RETURN(d.config, ResolveLaunchConfig(k, entries, args));
+  const hrt_module_t* module = kernel->module;
+  if (kernel->bundle_kernel == kNotFromBundle || !module->bundle ||
+      desc.backend == HRT_BACKEND_CPU_REFERENCE) {
+    return d;
+  }
+  const bundle::BundleView& bundle = *module->bundle;
+
+  std::array<select::ConfigPin, kMaxPins> pins;
+  size_t pin_count = 0;
+  for (const hrt_config_entry_t& e : entries) {
+    if (pin_count < pins.size()) pins[pin_count++] = {e.name, e.value};
+  }
+  for (const ir::DTypeParam& p : k.dtype_params) {
+    if (pin_count >= pins.size()) break;
+    if (const std::optional<int64_t> v = d.config.config.Get(p.name)) {
+      pins[pin_count++] = {p.name, *v};
+    }
+  }
+  std::array<select::ShapeValue, kMaxShapeValues> shapes;
+  const size_t shape_count = ShapeValues(k, args, &shapes);
+  select::SelectOptions options;
+  options.pins = std::span(pins.data(), pin_count);
+  HRT_ASSIGN_OR_RETURN(select::Choice choice,
+                       select::Select(bundle, kernel->bundle_kernel, desc.selection_fingerprint,
+                                      std::span(shapes.data(), shape_count), options));
+  if (choice.kind != select::DecisionKind::kVariant) {
+    Log(*module->runtime, HRT_LOG_LEVEL_INFO,
+        [&] { return KernelLabel(*kernel) + ": generating code (" + choice.codegen_reason + ")"; });
+    return d;
+  }
+  // The variant's config, as entries, resolved like the caller's.
+  const bundle::VariantView& v = bundle.variant(choice.variant);
+  std::vector<hrt_config_entry_t> variant_entries;
+  for (const bundle::ConfigView& c : bundle.config_of(v)) {
+    variant_entries.push_back({c.name.data(), c.value});  // NUL-terminated in the bundle
+  }
+  Result<LaunchConfig> variant_config = ResolveLaunchConfig(k, variant_entries, args);
+  if (!variant_config.ok()) {
+    return variant_config.take_status().Annotate("the config of bundle variant " +
+                                                 std::to_string(choice.variant));
+  }
+  d.config = std::move(variant_config.value());
+  LaunchCode code;
+  code.id = CodeId(module->uid, choice.variant + 1);
+  code.bundle = &bundle;
+  code.variant = choice.variant;
+  code.entry_name = bundle.kernel(kernel->bundle_kernel).name;
+  code.threads_per_block = v.resources.threads_per_block;
+  code.shared_bytes = v.resources.dynamic_smem_bytes;
+  d.code = code;
+  Log(*module->runtime, HRT_LOG_LEVEL_INFO, [&] {
+    return KernelLabel(*kernel) + ": running bundle variant " + std::to_string(choice.variant) +
+           " (" + bundle::PayloadKindName(v.payload_kind) + ")";
+  });
+  return d;
+}
+
+Status Run(const MemoEntry& decision, std::span<const hrt_arg_t> args, void* stream) {
+  std::array<KernelArg, kMaxStackArgs> stack_args;
+  std::vector<KernelArg> heap_args;
+  std::span<KernelArg> converted(stack_args.data(), args.size());
+  if (args.size() > kMaxStackArgs) {
+    heap_args.resize(args.size());
+    converted = heap_args;
+  }
+  HRT_RETURN_IF_ERROR(ConvertArgs(*decision.bound, args, converted));
+  return decision.device->vtable->launch(decision.device, *decision.bound, converted, stream,
+                                         decision.code_id,
+                                         decision.code ? &*decision.code : nullptr);
+}
 
 Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
   HRT_RETURN_IF_ERROR(CheckKernel(kernel));
@@ -32,30 +156,44 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   const std::span<const hrt_arg_t> args(params.args, params.arg_count);
   const std::span<const hrt_config_entry_t> entries(params.config, params.config_count);
   HRT_RETURN_IF_ERROR(CheckArgs(k, args));
-  HRT_ASSIGN_OR_RETURN(LaunchConfig config, ResolveLaunchConfig(k, entries, args));
 
+  // Fast path: a decision made before for the same key.
+  MemoKey key;
+  const bool memoizable =
+      MakeMemoKey(k, params.device_index, entries, args, kernel->variants_have_shape_rules, &key);
+  if (memoizable) {
+    if (const MemoEntry* hit = kernel->memo.Find(key)) return Run(*hit, args, params.stream);
+  }
+
+  // Slow path: decide, bind, remember.
+  const DeviceDesc& desc = runtime->devices.desc(params.device_index);
+  HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, entries, args));
   std::unique_ptr<ir::BoundKernel> uncached;
   bool bound_now = false;
-  HRT_ASSIGN_OR_RETURN(
-      const ir::BoundKernel* bound,
-      kernel->bound.GetOrBind(k, config.config, config.key, &uncached, &bound_now));
+  HRT_ASSIGN_OR_RETURN(const ir::BoundKernel* bound,
+                       kernel->bound.GetOrBind(k, decision.config.config, decision.config.key,
+                                               &uncached, &bound_now));
   if (bound_now) {
     Log(*runtime, HRT_LOG_LEVEL_DEBUG, [&] {
-      return KernelLabel(*kernel) + ": bound config " + config.config.ToString() +
+      return KernelLabel(*kernel) + ": bound config " + decision.config.config.ToString() +
              (uncached ? " (cache full, not cached)" : "");
     });
   }
-
-  HRT_ASSIGN_OR_RETURN(const std::vector<KernelArg> kernel_args, ConvertArgs(*bound, args));
-  HRT_ASSIGN_OR_RETURN(Device * device, runtime->devices.Acquire(params.device_index));
-  return device->vtable->launch(device, *bound, kernel_args, params.stream)
-      .Annotate("config " + config.config.ToString() + " on device " +
+  MemoEntry entry;
+  entry.key = key;
+  entry.bound = bound;
+  HRT_ASSIGN_OR_RETURN(entry.device, runtime->devices.Acquire(params.device_index));
+  entry.code = decision.code;
+  entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
+  // An uncached bound kernel dies with this call: never remember it.
+  if (memoizable && uncached == nullptr) kernel->memo.Insert(entry);
+  return Run(entry, args, params.stream)
+      .Annotate("config " + decision.config.config.ToString() + " on device " +
                 std::to_string(params.device_index));
 }
 
 }  // namespace
 }  // namespace hrt::runtime
-
 extern "C" {
 
 HRT_API hrt_status_t hrt_launch_params_init(hrt_launch_params_t* params) {

@@ -1,5 +1,6 @@
 #include "runtime/launch_args.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -96,19 +97,28 @@ Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args) {
   return Status::Ok();
 }
 
-Result<std::vector<KernelArg>> ConvertArgs(const ir::BoundKernel& bound,
-                                           std::span<const hrt_arg_t> args) {
+Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args,
+                   std::span<KernelArg> out) {
   const ir::Kernel& kernel = bound.kernel;
   if (args.size() != kernel.params.size()) return Internal("argument count changed by binding");
-  // Size of each shape symbol, and the argument that fixed it.
-  std::vector<std::optional<std::pair<int64_t, size_t>>> sym_sizes(kernel.shape_syms.size());
-  std::vector<KernelArg> out(args.size());
+  if (out.size() != args.size()) return Internal("ConvertArgs: output size differs");
+  // Size of each shape symbol, and the argument that fixed it; on the stack
+  // for the usual small kernels.
+  using SymSize = std::optional<std::pair<int64_t, size_t>>;
+  std::array<SymSize, kMaxFastShapeSyms> sym_stack{};
+  std::vector<SymSize> sym_heap;
+  std::span<SymSize> sym_sizes(sym_stack.data(), kernel.shape_syms.size());
+  if (kernel.shape_syms.size() > kMaxFastShapeSyms) {
+    sym_heap.resize(kernel.shape_syms.size());
+    sym_sizes = sym_heap;
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const ir::Param& param = kernel.params[i];
     const hrt_arg_t& arg = args[i];
     if (!param.elem.is_valid_concrete()) return Internal(ArgLabel(kernel, i) + ": unbound dtype");
     const ir::DType dtype = param.elem.dtype();
     KernelArg& k = out[i];
+    k = KernelArg{};
     if (param.kind == ir::ParamKind::kScalar) {
       HRT_RETURN_IF_ERROR(CheckScalar(dtype, arg).Annotate(ArgLabel(kernel, i)));
       if (arg.kind == HRT_ARG_KIND_FLOAT) {
@@ -141,7 +151,7 @@ Result<std::vector<KernelArg>> ConvertArgs(const ir::BoundKernel& bound,
       }
     }
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace hrt::runtime

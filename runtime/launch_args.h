@@ -28,7 +28,11 @@ Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args);
 // integer value is representable in it; tensors' dtypes equal the bound
 // elements; dimensions sharing a shape symbol have equal sizes. |args| must
 // have passed CheckArgs() against the unbound kernel.
-Result<std::vector<KernelArg>> ConvertArgs(const ir::BoundKernel& bound,
-                                           std::span<const hrt_arg_t> args);
+// |out| must have args.size() elements. Does not allocate on success for
+// kernels of at most kMaxFastShapeSyms shape symbols.
+Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args,
+                   std::span<KernelArg> out);
+
+inline constexpr size_t kMaxFastShapeSyms = 32;
 
 }  // namespace hrt::runtime

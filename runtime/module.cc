@@ -2,6 +2,7 @@
 // destruction, and (experimental) serialization.
 #include "runtime/module.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <span>
@@ -44,10 +45,47 @@ Result<ir::Module> DecodeModule(std::span<const uint8_t> bytes, std::string_view
   return ir::ParseModule(text, source_name);
 }
 
+// Process-unique module ids (module.h: uid). Starts at 1 so that 0 is never
+// a live module's.
+std::atomic<uint64_t> next_module_uid{1};
+
+// The kernels of a bundle that carry IR, in bundle order, and for each its
+// index in the bundle. Kernels without IR (imported binaries) are skipped
+// and reported through |skipped|.
+struct BundleKernels {
+  ir::Module ir;
+  std::vector<uint32_t> bundle_index;
+  std::vector<std::string> skipped;
+};
+
+Result<BundleKernels> DecodeBundleKernels(const bundle::BundleView& view) {
+  BundleKernels out;
+  for (uint32_t i = 0; i < view.kernel_count(); ++i) {
+    const bundle::KernelView& k = view.kernel(i);
+    if (!k.has_ir()) {
+      out.skipped.emplace_back(k.name);
+      continue;
+    }
+    Result<ir::Module> loaded = view.LoadKernelIr(i);
+    if (!loaded.ok()) {
+      return loaded.take_status().Annotate("kernel '" + std::string(k.name) + "' of the bundle");
+    }
+    ir::Module m = std::move(loaded.value());
+    if (m.kernels.size() != 1 || m.kernels[0].name != k.name) {
+      return CorruptData("bundle kernel '" + std::string(k.name) +
+                         "': its IR does not hold exactly that kernel");
+    }
+    out.ir.kernels.push_back(std::move(m.kernels[0]));
+    out.bundle_index.push_back(i);
+  }
+  return out;
+}
+
 Result<hrt_module_t*> MakeModule(hrt_runtime_t* runtime, ir::Module ir) {
   if (ir.kernels.size() > UINT32_MAX) return OutOfRange("module has too many kernels");
   HRT_ASSIGN_OR_RETURN(hrt_module_t * module, NewHandle<hrt_module_t>(runtime->allocator));
   module->runtime = runtime;
+  module->uid = next_module_uid.fetch_add(1, std::memory_order_relaxed);
   ModuleGuard guard{module};
   module->ir = std::move(ir);
   module->kernels.reserve(module->ir.kernels.size());
@@ -67,8 +105,52 @@ Result<hrt_module_t*> MakeModule(hrt_runtime_t* runtime, ir::Module ir) {
   return module;
 }
 
+// A module over a kernel bundle: the bundle's bytes are moved into the module
+// (the view points into them), its IR kernels become the module's kernels.
+Status LoadBundle(hrt_runtime_t* runtime, std::vector<uint8_t> bytes, std::string_view source_name,
+                  hrt_module_t** out_module) {
+  // Validate before building anything; the view is re-opened over the
+  // module's copy (cheap: metadata only) once the bytes have moved.
+  HRT_ASSIGN_OR_RETURN(bundle::BundleView probe, bundle::BundleView::Open(bytes));
+  HRT_ASSIGN_OR_RETURN(BundleKernels kernels, DecodeBundleKernels(probe));
+  HRT_ASSIGN_OR_RETURN(hrt_module_t * module, MakeModule(runtime, std::move(kernels.ir)));
+  ModuleGuard guard{module};
+  module->bundle_bytes = std::move(bytes);
+  HRT_ASSIGN_OR_RETURN(bundle::BundleView view, bundle::BundleView::Open(module->bundle_bytes));
+  module->bundle.emplace(std::move(view));
+  for (size_t i = 0; i < module->kernels.size(); ++i) {
+    hrt_kernel_t* kernel = module->kernels[i];
+    kernel->bundle_kernel = kernels.bundle_index[i];
+    const bundle::KernelView& k = module->bundle->kernel(kernel->bundle_kernel);
+    for (const bundle::VariantView& v : module->bundle->variants_of(k)) {
+      kernel->variants_have_shape_rules |= v.rule_count > 0;
+    }
+  }
+  guard.module = nullptr;
+  *out_module = module;
+  Log(*runtime, HRT_LOG_LEVEL_INFO, [&] {
+    return "loaded bundle: " + std::to_string(module->kernels.size()) + " kernels, " +
+           std::to_string(module->bundle->variant_count()) + " variants (" +
+           std::to_string(module->bundle_bytes.size()) + " bytes, from " +
+           std::string(source_name) + ")";
+  });
+  if (!kernels.skipped.empty()) {
+    Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] {
+      std::string names;
+      for (const std::string& n : kernels.skipped) names += (names.empty() ? "" : ", ") + n;
+      return "bundle " + std::string(source_name) +
+             ": kernels without IR are not loadable yet and were skipped: " + names;
+    });
+  }
+  return Status::Ok();
+}
+
 Status LoadModule(hrt_runtime_t* runtime, std::span<const uint8_t> bytes,
                   std::string_view source_name, hrt_module_t** out_module) {
+  if (bundle::LooksLikeBundle(bytes)) {
+    return LoadBundle(runtime, std::vector<uint8_t>(bytes.begin(), bytes.end()), source_name,
+                      out_module);
+  }
   HRT_ASSIGN_OR_RETURN(ir::Module ir, DecodeModule(bytes, source_name));
   const bool binary = ir::LooksLikeBinaryModule(bytes);
   HRT_ASSIGN_OR_RETURN(hrt_module_t * module, MakeModule(runtime, std::move(ir)));

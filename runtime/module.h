@@ -2,13 +2,16 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "codegen/ir/ir.h"
 #include "runtime/bound_kernel_cache.h"
+#include "runtime/bundle/reader.h"
 #include "runtime/c_api.h"
 #include "runtime/handle.h"
+#include "runtime/launch_memo.h"
 
 struct hrt_kernel_t {
   uint32_t tag = hrt::runtime::kKernelTag;  // must be first; see handle.h
@@ -18,6 +21,13 @@ struct hrt_kernel_t {
   // hrt_kernel_get_dtype_param() (the IR stores them as bytes).
   std::vector<std::vector<int32_t>> dtype_candidates;
   hrt::runtime::BoundKernelCache bound;
+  // Decisions of earlier launches (launch_memo.h): the fast path.
+  hrt::runtime::LaunchMemo memo;
+  // Index of the kernel in module->bundle; kNotFromBundle for IR modules.
+  uint32_t bundle_kernel = UINT32_MAX;  // hrt::runtime::kNotFromBundle
+  // Whether any of the kernel's variants has shape rules (selection then
+  // depends on the launch's shapes).
+  bool variants_have_shape_rules = false;
 };
 
 struct hrt_module_t {
@@ -25,9 +35,19 @@ struct hrt_module_t {
   hrt_runtime_t* runtime = nullptr;
   hrt::ir::Module ir;                  // never modified after load: kernels point into it
   std::vector<hrt_kernel_t*> kernels;  // allocated with the runtime's allocator
+  // Process-unique (never reused): devices key the code they loaded for this
+  // module's kernels on it, so a later module at the same address cannot
+  // meet stale code.
+  uint64_t uid = 0;
+  // Modules loaded from a kernel bundle: its bytes (owned) and the validated
+  // view over them; variants are selected per device and launch.
+  std::vector<uint8_t> bundle_bytes;
+  std::optional<hrt::bundle::BundleView> bundle;
 };
 
 namespace hrt::runtime {
+
+inline constexpr uint32_t kNotFromBundle = UINT32_MAX;
 
 inline Status CheckModule(const hrt_module_t* module) {
   return CheckHandle(module, kModuleTag, "module (hrt_module_t)");

@@ -31,7 +31,8 @@ void ReferenceDestroy(Device* device) {
 }
 
 Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
-                       std::span<const KernelArg> args, void* stream) {
+                       std::span<const KernelArg> args, void* stream, uint64_t /*code_id*/,
+                       const LaunchCode* /*code*/) {
   if (stream != nullptr) {
     return InvalidArgument(
         "stream must be NULL on the CPU reference device (it runs launches synchronously)");
@@ -89,7 +90,8 @@ Status ReferenceEnumerate(std::vector<DeviceDesc>* out) {
   return Status::Ok();
 }
 
-Result<Device*> ReferenceCreate(const DeviceDesc& /*desc*/) {
+Result<Device*> ReferenceCreate(const DeviceDesc& /*desc*/,
+                                const DeviceCreateOptions& /*options*/) {
   auto* device = new ReferenceDevice{Device{&kReferenceDeviceVTable}};
   return &device->base;
 }
@@ -119,6 +121,7 @@ const BackendFactory kReferenceBackendFactory = {
     .name = "cpu-reference",
     .enumerate = ReferenceEnumerate,
     .create = ReferenceCreate,
+    .unavailable_reason = nullptr,
 };
 
 }  // namespace hrt::runtime

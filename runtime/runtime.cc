@@ -37,9 +37,10 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
   runtime->log_user_data = options.log_user_data;
   runtime->log_min_level = options.log_min_level;
   try {
-    runtime->devices.Enumerate([runtime](const std::string& m) {
-      Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] { return m; });
-    });
+    runtime->devices.Enumerate(DeviceCreateOptions{options.cuda_context},
+                               [runtime](const std::string& m) {
+                                 Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] { return m; });
+                               });
   } catch (...) {
     DeleteHandle(runtime->allocator, runtime);
     throw;

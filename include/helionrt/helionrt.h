@@ -204,6 +204,12 @@ typedef struct hrt_runtime_options_t {
   hrt_log_level_t log_min_level;
   // Optional allocation hooks; all zero means the library's default.
   hrt_allocator_t allocator;
+  // Optional: the host engine's CUDA context (a CUcontext), borrowed. The
+  // CUDA device it belongs to runs in it instead of retaining the device's
+  // primary context (other CUDA devices still use theirs). It must stay
+  // alive until the runtime is destroyed. NULL: primary contexts (what the
+  // CUDA runtime and PyTorch use, so kernels already share their memory).
+  void* cuda_context;
 } hrt_runtime_options_t;
 
 // Fills |options| with the defaults: struct_size set, no log callback,

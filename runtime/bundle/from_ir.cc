@@ -1,6 +1,7 @@
 #include "runtime/bundle/from_ir.h"
 
 #include "codegen/ir/binary.h"
+#include "runtime/bundle/ptx_header.h"
 
 namespace hrt::bundle {
 
@@ -14,6 +15,55 @@ KernelEntry KernelEntryFromIr(const ir::Kernel& kernel) {
     entry.tunables.push_back(TunableSummary{t.name, t.candidates, t.default_value});
   }
   return entry;
+}
+
+std::vector<ConfigValue> ConfigValuesOf(const ir::Kernel& kernel, const ir::Config& config) {
+  std::vector<ConfigValue> out;
+  for (const ir::Tunable& t : kernel.tunables) {
+    out.push_back({t.name, config.Get(t.name).value_or(t.default_value)});
+  }
+  for (const ir::DTypeParam& d : kernel.dtype_params) {
+    out.push_back({d.name, config.Get(d.name).value_or(static_cast<int64_t>(d.candidates[0]))});
+  }
+  return out;
+}
+
+Result<VariantEntry> PtxVariantFromIr(const ir::Kernel& kernel, const ir::Config& config,
+                                      const ptx::EmitOptions& options) {
+  // Bind() takes every value from |config|: fill the defaults it leaves out.
+  ir::Config full = ir::DefaultConfig(kernel);
+  for (const auto& [name, value] : config.entries) full.Set(name, value);
+  HRT_ASSIGN_OR_RETURN(const ir::BoundKernel bound, ir::Bind(kernel, full));
+  ptx::EmitOptions emit = options;
+  emit.entry_name = kernel.name;
+  HRT_ASSIGN_OR_RETURN(const ptx::PtxKernel ptx, ptx::EmitKernel(bound, emit));
+  HRT_ASSIGN_OR_RETURN(const PtxHeader header, ScanPtxHeader(ptx.ptx));
+
+  VariantEntry v;
+  v.target.backend = HRT_BACKEND_CUDA;
+  v.target.arch = header.target;
+  v.target.min_ptx_isa = header.version;
+  v.target.min_driver_version = select::MinDriverForPtxIsa(header.version);
+  v.config = ConfigValuesOf(kernel, full);
+  v.resources.threads_per_block = ptx.threads_per_block;
+  v.resources.dynamic_smem_bytes = ptx.shared_bytes;
+  v.payload_kind = PayloadKind::kPtx;
+  v.payload.assign(ptx.ptx.begin(), ptx.ptx.end());
+  v.payload.push_back('\0');
+  return v;
+}
+
+VariantEntry CubinVariantFromPtx(const VariantEntry& ptx_variant, select::Arch arch,
+                                 std::span<const uint8_t> cubin, uint32_t regs_per_thread,
+                                 uint32_t static_smem_bytes) {
+  VariantEntry v = ptx_variant;
+  v.target.arch = arch;
+  v.target.min_ptx_isa = {};
+  v.resources.regs_per_thread = regs_per_thread;
+  v.resources.static_smem_bytes = static_smem_bytes;
+  v.payload_kind = PayloadKind::kCubin;
+  v.payload.assign(cubin.begin(), cubin.end());
+  return v;
 }
 
 }  // namespace hrt::bundle

@@ -1,7 +1,13 @@
 // Building bundle entries from tile IR (for `helionrt bundle build` and tests).
 #pragma once
 
+#include <cstdint>
+#include <span>
+
+#include "base/status.h"
+#include "codegen/ir/bind.h"
 #include "codegen/ir/ir.h"
+#include "codegen/ptx/ptx.h"
 #include "runtime/bundle/bundle.h"
 
 namespace hrt::bundle {
@@ -10,5 +16,26 @@ namespace hrt::bundle {
 // module holding only this kernel) and its tuning space (every tunable with
 // its candidates and default). No variants: the caller adds them.
 KernelEntry KernelEntryFromIr(const ir::Kernel& kernel);
+
+// The full config of |bound| as bundle config values: every tunable, then
+// every dtype parameter (value: its hrt_dtype_t), in kernel order. Selection
+// matches these against the launch's dtypes and fixed tunables.
+std::vector<ConfigValue> ConfigValuesOf(const ir::Kernel& kernel, const ir::Config& config);
+
+// A PTX variant of |bound| (|kernel| bound to |config|) emitted for
+// |options|.target: PTX payload (NUL-terminated), target compute_XY from the
+// PTX header with its ISA version, threads and dynamic shared memory from the
+// emitter. The entry point is named after the kernel (the runtime looks it
+// up by the bundle kernel's name). Errors: those of ir::Bind and
+// ptx::EmitKernel (a config outside the space or over the limits).
+Result<VariantEntry> PtxVariantFromIr(const ir::Kernel& kernel, const ir::Config& config,
+                                      const ptx::EmitOptions& options);
+
+// A cubin variant made from a PTX variant (as PtxVariantFromIr returned) and
+// the cubin ptxas built from its payload for |arch|; |regs_per_thread| and
+// |static_smem_bytes| as ptxas reported them (0: unknown).
+VariantEntry CubinVariantFromPtx(const VariantEntry& ptx_variant, select::Arch arch,
+                                 std::span<const uint8_t> cubin, uint32_t regs_per_thread,
+                                 uint32_t static_smem_bytes);
 
 }  // namespace hrt::bundle

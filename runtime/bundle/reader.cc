@@ -14,6 +14,12 @@
 #include "runtime/bundle/validate.h"
 
 namespace hrt::bundle {
+
+bool LooksLikeBundle(std::span<const uint8_t> bytes) {
+  return bytes.size() >= sizeof(format::kMagic) &&
+         std::memcmp(bytes.data(), format::kMagic, sizeof(format::kMagic)) == 0;
+}
+
 namespace {
 
 constexpr const char* kSectionNames[format::kLastSection + 1] = {

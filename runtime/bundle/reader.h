@@ -85,6 +85,9 @@ struct VariantView {
   uint32_t payload_blob = 0;
 };
 
+// Whether |bytes| start with the bundle magic (a cheap sniff; Open() decides).
+bool LooksLikeBundle(std::span<const uint8_t> bytes);
+
 class BundleView {
  public:
   // Validates |bytes| (see the top of this file) and indexes it. |bytes| must

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "runtime/cuda/cuda_context.h"
 #include "runtime/cuda/cuda_device.h"
 
 namespace hrt::cuda {
@@ -26,8 +27,10 @@ void RuntimeDestroy(runtime::Device* device) {
 }
 
 Status RuntimeLaunch(runtime::Device* device, const ir::BoundKernel& kernel,
-                     std::span<const runtime::KernelArg> args, void* stream) {
-  return Cast(device)->device->LaunchBound(kernel, args, static_cast<CUstream>(stream));
+                     std::span<const runtime::KernelArg> args, void* stream, uint64_t code_id,
+                     const runtime::LaunchCode* code) {
+  return Cast(device)->device->LaunchBound(kernel, args, static_cast<CUstream>(stream), code_id,
+                                           code);
 }
 
 const runtime::DeviceVTable kRuntimeDeviceVTable = {
@@ -41,7 +44,18 @@ Status Enumerate(std::vector<runtime::DeviceDesc>* out) {
   return Status::Ok();
 }
 
-Result<runtime::Device*> Create(const runtime::DeviceDesc& desc) {
+// Whether |context| is a context of |device| (a borrowed context given for
+// another device is not an error: that device keeps its primary context).
+Result<bool> ContextIsOf(const Driver& driver, CUcontext context, CUdevice device) {
+  ScopedContext scope(driver, context);
+  HRT_RETURN_IF_ERROR(Status(scope.status()).Annotate("options.cuda_context"));
+  CUdevice owner = -1;
+  HRT_RETURN_IF_ERROR(driver.Check(driver.api().CtxGetDevice(&owner), "cuCtxGetDevice"));
+  return owner == device;
+}
+
+Result<runtime::Device*> Create(const runtime::DeviceDesc& desc,
+                                const runtime::DeviceCreateOptions& create_options) {
   const Probe& probe = SharedProbe();
   if (desc.ordinal >= probe.devices.size()) {
     return Status(
@@ -49,8 +63,15 @@ Result<runtime::Device*> Create(const runtime::DeviceDesc& desc) {
         "no CUDA device " + std::to_string(desc.ordinal) +
             (probe.unavailable_reason.empty() ? std::string() : ": " + probe.unavailable_reason));
   }
+  const DeviceInfo& info = probe.devices[desc.ordinal];
+  DeviceOptions options;
+  if (create_options.cuda_context != nullptr) {
+    auto context = static_cast<CUcontext>(create_options.cuda_context);
+    HRT_ASSIGN_OR_RETURN(const bool mine, ContextIsOf(*probe.driver, context, info.device));
+    if (mine) options.context = context;
+  }
   HRT_ASSIGN_OR_RETURN(std::unique_ptr<CudaDevice> device,
-                       CudaDevice::Create(probe.driver, probe.devices[desc.ordinal]));
+                       CudaDevice::Create(probe.driver, info, options));
   auto* wrapper = new RuntimeDevice{runtime::Device{&kRuntimeDeviceVTable}, device.release()};
   return &wrapper->base;
 }
@@ -92,6 +113,7 @@ const runtime::BackendFactory kCudaBackendFactory = {
     .name = "cuda",
     .enumerate = Enumerate,
     .create = Create,
+    .unavailable_reason = [] { return UnavailableReason(); },
 };
 
 }  // namespace hrt::cuda

@@ -100,38 +100,84 @@ Status CudaDevice::Launch(const CompiledKernel& kernel, std::span<const runtime:
   return cuda::Launch(*driver_, kernel.plan, args, stream);
 }
 
-bool CudaDevice::Matches(const CacheEntry& entry, const ir::BoundKernel& kernel) {
-  // The address alone could be reused by a later bound kernel once the
-  // first one is freed; the name and config catch most such reuse (see
-  // docs/cuda-backend.md for the remaining gap).
-  return entry.key == &kernel && entry.kernel_name == kernel.kernel.name &&
-         entry.config == kernel.config.entries;
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(
+    const ir::BoundKernel& kernel, const runtime::LaunchCode& code) const {
+  const std::string label = "variant " + std::to_string(code.variant);
+  if (code.bundle == nullptr || code.variant >= code.bundle->variant_count()) {
+    return InvalidArgument(label + ": no such variant in the bundle");
+  }
+  std::vector<uint8_t> scratch;
+  HRT_ASSIGN_OR_RETURN(std::span<const uint8_t> payload,
+                       code.bundle->ReadPayload(code.variant, &scratch));
+  KernelImage image;
+  image.entry_name = std::string(code.entry_name);
+  image.threads_per_block =
+      code.threads_per_block != 0 ? code.threads_per_block : ptx::ThreadsPerBlock(kernel);
+  image.shared_bytes = code.shared_bytes;
+  auto annotated = [&](Result<std::unique_ptr<CompiledKernel>> r,
+                       const char* kind) -> Result<std::unique_ptr<CompiledKernel>> {
+    if (!r.ok()) return r.take_status().Annotate(label + " (" + kind + ")");
+    return r;
+  };
+  switch (code.bundle->variant(code.variant).payload_kind) {
+    case bundle::PayloadKind::kCubin: return annotated(LoadCubin(kernel, payload, image), "cubin");
+    case bundle::PayloadKind::kPtx: {
+      // The reader guarantees the trailing NUL; the JIT gets the text without it.
+      const std::string_view text(reinterpret_cast<const char*>(payload.data()),
+                                  payload.size() - 1);
+      return annotated(LoadPtx(kernel, text, image), "PTX");
+    }
+    default: break;
+  }
+  return Unsupported(label + ": a " +
+                     bundle::PayloadKindName(code.bundle->variant(code.variant).payload_kind) +
+                     " payload does not run on CUDA");
 }
 
-const CompiledKernel* CudaDevice::Find(const ir::BoundKernel& kernel) const {
-  const size_t start = std::hash<const void*>{}(&kernel) % kCacheSlots;
+bool CudaDevice::Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel) {
+  // The module's uid in |code_id| keeps a later module's kernels apart; the
+  // name and config catch a bound kernel freed and re-bound at the same
+  // address within one module (bound_kernel_cache.h: uncached binds).
+  return entry.code_id == code_id && entry.key == &kernel &&
+         entry.kernel_name == kernel.kernel.name && entry.config == kernel.config.entries;
+}
+
+size_t CudaDevice::SlotOf(uint64_t code_id, const ir::BoundKernel& kernel) {
+  return (std::hash<const void*>{}(&kernel) ^ std::hash<uint64_t>{}(code_id)) % kCacheSlots;
+}
+
+const CompiledKernel* CudaDevice::Find(uint64_t code_id, const ir::BoundKernel& kernel) const {
+  const size_t start = SlotOf(code_id, kernel);
   for (size_t i = 0; i < kCacheSlots; ++i) {
     const CacheEntry* e = slots_[(start + i) % kCacheSlots].load(std::memory_order_acquire);
     if (e == nullptr) return nullptr;
-    if (Matches(*e, kernel)) return e->compiled.get();
+    if (Matches(*e, code_id, kernel)) return e->compiled.get();
   }
   return nullptr;
 }
 
-Result<const CompiledKernel*> CudaDevice::FindOrCompile(const ir::BoundKernel& kernel) {
+Result<const CompiledKernel*> CudaDevice::FindOrCompile(uint64_t code_id,
+                                                        const ir::BoundKernel& kernel,
+                                                        const runtime::LaunchCode* code) {
   std::lock_guard<std::mutex> lock(insert_mu_);
-  if (const CompiledKernel* hit = Find(kernel)) return hit;
+  if (const CompiledKernel* hit = Find(code_id, kernel)) return hit;
   // Entries that did not fit the table are searched here, under the lock.
   for (const auto& e : owned_) {
-    if (Matches(*e, kernel)) return e->compiled.get();
+    if (Matches(*e, code_id, kernel)) return e->compiled.get();
   }
-  HRT_ASSIGN_OR_RETURN(std::unique_ptr<CompiledKernel> compiled, Compile(kernel));
+  std::unique_ptr<CompiledKernel> compiled;
+  if (code != nullptr) {
+    HRT_ASSIGN_OR_RETURN(compiled, LoadVariant(kernel, *code));
+  } else {
+    HRT_ASSIGN_OR_RETURN(compiled, Compile(kernel));
+  }
   auto entry = std::make_unique<CacheEntry>();
+  entry->code_id = code_id;
   entry->key = &kernel;
   entry->kernel_name = kernel.kernel.name;
   entry->config = kernel.config.entries;
   entry->compiled = std::move(compiled);
-  const size_t start = std::hash<const void*>{}(&kernel) % kCacheSlots;
+  const size_t start = SlotOf(code_id, kernel);
   for (size_t i = 0; i < kCacheSlots; ++i) {
     auto& slot = slots_[(start + i) % kCacheSlots];
     if (slot.load(std::memory_order_relaxed) == nullptr) {
@@ -144,10 +190,11 @@ Result<const CompiledKernel*> CudaDevice::FindOrCompile(const ir::BoundKernel& k
 }
 
 Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel,
-                               std::span<const runtime::KernelArg> args, CUstream stream) {
-  const CompiledKernel* compiled = Find(kernel);
+                               std::span<const runtime::KernelArg> args, CUstream stream,
+                               uint64_t code_id, const runtime::LaunchCode* code) {
+  const CompiledKernel* compiled = Find(code_id, kernel);
   if (compiled == nullptr) {
-    HRT_ASSIGN_OR_RETURN(compiled, FindOrCompile(kernel));
+    HRT_ASSIGN_OR_RETURN(compiled, FindOrCompile(code_id, kernel, code));
   }
   return Launch(*compiled, args, stream);
 }

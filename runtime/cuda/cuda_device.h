@@ -84,15 +84,23 @@ class CudaDevice {
   Status Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
                 CUstream stream) const;
 
-  // The runtime's launch path: compiles |kernel| on its first launch and
-  // reuses that code afterwards; lookups of known kernels take no lock.
+  // Loads a bundle variant's payload (cubin, or PTX through the JIT) for
+  // |kernel|, which must be bound to the variant's config.
+  Result<std::unique_ptr<CompiledKernel>> LoadVariant(const ir::BoundKernel& kernel,
+                                                      const runtime::LaunchCode& code) const;
+
+  // The runtime's launch path: on the first launch of (|code_id|, |kernel|)
+  // loads |code| (a bundle variant) or, when |code| is NULL, generates and
+  // JIT-compiles PTX; reuses that code afterwards. Lookups of known kernels
+  // take no lock and do not allocate.
   Status LaunchBound(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args,
-                     CUstream stream);
+                     CUstream stream, uint64_t code_id, const runtime::LaunchCode* code);
 
  private:
   CudaDevice() = default;
 
   struct CacheEntry {
+    uint64_t code_id = 0;
     const ir::BoundKernel* key = nullptr;
     std::string kernel_name;
     std::vector<std::pair<std::string, int64_t>> config;
@@ -100,16 +108,18 @@ class CudaDevice {
   };
   static constexpr size_t kCacheSlots = 256;
 
-  const CompiledKernel* Find(const ir::BoundKernel& kernel) const;
-  static bool Matches(const CacheEntry& entry, const ir::BoundKernel& kernel);
-  Result<const CompiledKernel*> FindOrCompile(const ir::BoundKernel& kernel);
+  static size_t SlotOf(uint64_t code_id, const ir::BoundKernel& kernel);
+  const CompiledKernel* Find(uint64_t code_id, const ir::BoundKernel& kernel) const;
+  static bool Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel);
+  Result<const CompiledKernel*> FindOrCompile(uint64_t code_id, const ir::BoundKernel& kernel,
+                                              const runtime::LaunchCode* code);
 
   std::shared_ptr<const Driver> driver_;
   DeviceInfo info_;
   CUcontext context_ = nullptr;
   bool owns_primary_ = false;
 
-  // Open addressing on the bound kernel's address; entries are published
+  // Open addressing on (code id, bound kernel address); entries are published
   // once, never changed or removed before the device dies.
   std::array<std::atomic<CacheEntry*>, kCacheSlots> slots_{};
   std::mutex insert_mu_;                            // serializes compiles and inserts

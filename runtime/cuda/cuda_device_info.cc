@@ -104,6 +104,7 @@ Result<DeviceInfo> QueryDevice(const Driver& driver, int ordinal) {
   desc.vendor = "NVIDIA";
   desc.arch = select::SmName(fp.arch);
   desc.fingerprint = select::FingerprintToString(fp);
+  desc.selection_fingerprint = fp;
   desc.compute_units = fp.sm_count;
   desc.subgroup_size = fp.warp_size;
   desc.memory_bytes = fp.memory_bytes;

@@ -176,6 +176,11 @@ std::string CandidateReason(const BundleView& bundle, const Fingerprint& device,
              " <= " + std::to_string(rule.max) + " does not hold: " + sym + " = " +
              std::to_string(c.shape_value);
     }
+    case Verdict::kConfigMismatch: {
+      const bundle::ConfigView& entry = bundle.config_of(v)[c.rule];
+      return "compiled for " + std::string(entry.name) + " = " + std::to_string(entry.value) +
+             ", the launch needs " + std::to_string(static_cast<int64_t>(c.need));
+    }
   }
   return "unknown verdict";
 }

@@ -67,11 +67,11 @@ const ShapeValue* FindShape(std::span<const ShapeValue> shapes, std::string_view
 template <typename OnCandidate>
 int64_t ChooseVariant(const BundleView& bundle, const bundle::KernelView& kernel,
                       const Fingerprint& device, std::span<const ShapeValue> shapes,
-                      OnCandidate on_candidate) {
+                      std::span<const ConfigPin> pins, OnCandidate on_candidate) {
   Candidate best;
   bool have_best = false;
   for (uint32_t i = 0; i < kernel.variant_count; ++i) {
-    const Candidate c = JudgeVariant(bundle, kernel.first_variant + i, device, shapes);
+    const Candidate c = JudgeVariant(bundle, kernel.first_variant + i, device, shapes, pins);
     on_candidate(c);
     if (c.accepted() && (!have_best || RanksBefore(c, best))) {
       best = c;
@@ -132,6 +132,7 @@ const char* VerdictName(Verdict verdict) {
     case Verdict::kTooManyRegisters: return "too-many-registers";
     case Verdict::kShapeSymbolMissing: return "shape-symbol-missing";
     case Verdict::kShapeOutOfRange: return "shape-out-of-range";
+    case Verdict::kConfigMismatch: return "config-mismatch";
   }
   return "unknown";
 }
@@ -146,7 +147,7 @@ const char* DecisionKindName(DecisionKind kind) {
 }
 
 Candidate JudgeVariant(const BundleView& bundle, uint32_t variant, const Fingerprint& device,
-                       std::span<const ShapeValue> shapes) {
+                       std::span<const ShapeValue> shapes, std::span<const ConfigPin> pins) {
   const VariantView& v = bundle.variant(variant);
   Candidate c;
   c.variant = variant;
@@ -205,6 +206,17 @@ Candidate JudgeVariant(const BundleView& bundle, uint32_t variant, const Fingerp
   }
   c.rule = 0;
   c.shape_value = 0;
+
+  const std::span<const bundle::ConfigView> config = bundle.config_of(v);
+  for (const ConfigPin& pin : pins) {
+    for (uint32_t i = 0; i < config.size(); ++i) {
+      if (config[i].name == pin.name && config[i].value != pin.value) {
+        c.rule = i;
+        return reject(Verdict::kConfigMismatch, static_cast<uint64_t>(pin.value),
+                      static_cast<uint64_t>(config[i].value));
+      }
+    }
+  }
   return c;
 }
 
@@ -220,7 +232,7 @@ Result<Selection> Explain(const BundleView& bundle, uint32_t kernel, const Finge
   Selection s;
   s.kernel = kernel;
   s.candidates.reserve(k.variant_count);
-  const int64_t best = ChooseVariant(bundle, k, device, shapes,
+  const int64_t best = ChooseVariant(bundle, k, device, shapes, options.pins,
                                      [&](const Candidate& c) { s.candidates.push_back(c); });
   if (best >= 0) {
     s.kind = DecisionKind::kVariant;
@@ -237,7 +249,8 @@ Result<Choice> Select(const BundleView& bundle, uint32_t kernel, const Fingerpri
                       std::span<const ShapeValue> shapes, const SelectOptions& options) {
   HRT_RETURN_IF_ERROR(CheckKernelIndex(bundle, kernel));
   const bundle::KernelView& k = bundle.kernel(kernel);
-  const int64_t best = ChooseVariant(bundle, k, device, shapes, [](const Candidate&) {});
+  const int64_t best =
+      ChooseVariant(bundle, k, device, shapes, options.pins, [](const Candidate&) {});
   Choice choice;
   if (best >= 0) {
     choice.variant = static_cast<uint32_t>(best);

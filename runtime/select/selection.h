@@ -21,6 +21,9 @@
 //                   nor is a variant need of 0 (unknown).
 //   7. shape rules  every rule's symbol has a value in the launch, within
 //                   [min, max]
+//   8. config       every pin (SelectOptions: the launch's dtypes and any
+//                   tunable the caller fixed) that names an entry of the
+//                   variant's config has that entry's value
 // Among accepted variants the best is the smallest (tier, arch distance
 // (arch.h: ArchDistance), shape rules ? 0 : 1, file order): better tier
 // first, then code closer to the device, then variants whose shape rules
@@ -49,6 +52,14 @@ struct ShapeValue {
   int64_t value = 0;
 };
 
+// A config value the launch fixes: a dtype parameter inferred from the
+// tensors ("T" = HRT_DTYPE_BF16) or a tunable the caller passed. Variants
+// compiled for another value cannot serve the launch.
+struct ConfigPin {
+  std::string_view name;
+  int64_t value = 0;
+};
+
 enum class Tier : uint8_t {
   kExactBinary = 0,
   kCompatibleBinary = 1,
@@ -71,6 +82,7 @@ enum class Verdict : uint8_t {
   kTooManyRegisters,     // need = registers per block, have = device registers per block
   kShapeSymbolMissing,   // rule = the rule whose symbol has no launch value
   kShapeOutOfRange,      // rule = the failing rule, shape_value = the launch's value
+  kConfigMismatch,       // rule = the variant's config entry, need = pinned value, have = its value
 };
 // "accepted", "wrong-backend", "arch-mismatch", ... (stable, for JSON).
 const char* VerdictName(Verdict verdict);
@@ -113,6 +125,8 @@ struct Selection {
 };
 
 struct SelectOptions {
+  // Config values the launch fixes (step 8); empty: any config serves.
+  std::span<const ConfigPin> pins;
   // Asked when no variant fits and the kernel has IR: OK if code generation
   // serves |device|, else why not. NULL: code generation is always possible.
   // May be called more than once per selection; must not have side effects.
@@ -120,9 +134,10 @@ struct SelectOptions {
   void* codegen_user_data = nullptr;
 };
 
-// Judges one variant (steps 1-7 above) without allocating.
+// Judges one variant (steps 1-8 above) without allocating.
 Candidate JudgeVariant(const bundle::BundleView& bundle, uint32_t variant,
-                       const Fingerprint& device, std::span<const ShapeValue> shapes);
+                       const Fingerprint& device, std::span<const ShapeValue> shapes,
+                       std::span<const ConfigPin> pins = {});
 
 // True when |a| ranks before |b| (both accepted).
 bool RanksBefore(const Candidate& a, const Candidate& b);

@@ -469,7 +469,7 @@ TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
   ASSERT_TRUE(kCudaBackendFactory.enumerate(&descs).ok());
   ASSERT_FALSE(descs.empty()) << UnavailableReason();
   EXPECT_EQ(descs[0].backend, HRT_BACKEND_CUDA);
-  auto created = kCudaBackendFactory.create(descs[0]);
+  auto created = kCudaBackendFactory.create(descs[0], runtime::DeviceCreateOptions{});
   ASSERT_TRUE(created.ok()) << created.status().message();
   runtime::Device* device = *created;
 
@@ -495,7 +495,8 @@ TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
     args[i].strides[0] = 1;
   }
   for (int launch = 0; launch < 2; ++launch) {
-    const Status s = device->vtable->launch(device, *bound, args, stream_);
+    const Status s = device->vtable->launch(device, *bound, args, stream_, /*code_id=*/1,
+                                            /*code=*/nullptr);
     ASSERT_TRUE(s.ok()) << s.message();
   }
   ASSERT_TRUE(Ok(api.StreamSynchronize(stream_), "cuStreamSynchronize"));

@@ -405,6 +405,15 @@ class SelectTest : public ::testing::Test {
     // Kernel "stuck": the same without IR.
     c.kernels.push_back(Kernel("stuck", {Cubin(Sm(10, 0, kA))}, false));
     c.kernels.push_back(Kernel("empty", {}, false));
+    // Kernel "pins": a cubin for T = 1 with BLOCK 64, one for T = 2 with
+    // BLOCK 128, then a PTX variant without config entries.
+    {
+      VariantEntry f32 = Cubin(Sm(9, 0, kA));
+      f32.config = {{"BLOCK", 64}, {"T", 1}};
+      VariantEntry f16 = Cubin(Sm(9, 0, kA));
+      f16.config = {{"BLOCK", 128}, {"T", 2}};
+      c.kernels.push_back(Kernel("pins", {f32, f16, Ptx(Sm(8, 0), {8, 0})}, true));
+    }
     // Kernel "other_backends": HIP and SPIR-V payloads.
     {
       VariantEntry hip;
@@ -688,6 +697,37 @@ TEST_F(SelectTest, ShapeRulesPreferSpecificVariants) {
   const Fingerprint no_binaries = Parse("backend=cuda;sm=90a;driver=13000;regs=4");
   EXPECT_EQ(Pick("shapes", no_binaries, {{"M", 7}}), 3);
   EXPECT_EQ(Pick("shapes", no_binaries, {}), -1);  // has IR: codegen
+}
+
+TEST_F(SelectTest, ConfigPinsRejectVariantsBuiltForOtherValues) {
+  const Fingerprint h100 = Cuda(Sm(9, 0, kA));
+  auto pick = [&](std::vector<ConfigPin> pins) {
+    SelectOptions options;
+    options.pins = pins;
+    Result<Choice> c = Select(view_, KernelOf("pins"), h100, {}, options);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? static_cast<int>(c->variant - view_.kernel(KernelOf("pins")).first_variant)
+                  : -1;
+  };
+  EXPECT_EQ(pick({}), 0);  // no pins: the first of two equal binaries
+  EXPECT_EQ(pick({{"T", 1}}), 0);
+  EXPECT_EQ(pick({{"T", 2}}), 1);
+  EXPECT_EQ(pick({{"T", 2}, {"BLOCK", 128}}), 1);
+  // Nothing binary has T = 2 with BLOCK 64: the PTX variant (no config
+  // entries, so no pin can contradict it) serves.
+  EXPECT_EQ(pick({{"T", 2}, {"BLOCK", 64}}), 2);
+  // A pin naming nothing in a variant's config does not reject it.
+  EXPECT_EQ(pick({{"WARPS", 4}}), 0);
+
+  SelectOptions options;
+  const std::vector<ConfigPin> pins = {{"T", 2}};
+  options.pins = pins;
+  Result<Selection> s = Explain(view_, KernelOf("pins"), h100, {}, options);
+  ASSERT_TRUE(s.ok());
+  const Candidate& c = s->candidates[0];
+  EXPECT_EQ(c.verdict, Verdict::kConfigMismatch);
+  EXPECT_STREQ(VerdictName(c.verdict), "config-mismatch");
+  EXPECT_EQ(CandidateReason(view_, h100, c), "compiled for T = 1, the launch needs 2");
 }
 
 TEST_F(SelectTest, RankOrdering) {

@@ -1,0 +1,89 @@
+#include "runtime/launch_memo.h"
+
+#include <cstring>
+
+namespace hrt::runtime {
+namespace {
+
+// The index of the tunable (0..T-1) or dtype parameter (T..T+D-1) named
+// |name|, or -1.
+int64_t ConfigSlot(const ir::Kernel& kernel, const char* name) {
+  for (size_t t = 0; t < kernel.tunables.size(); ++t) {
+    if (std::strcmp(kernel.tunables[t].name.c_str(), name) == 0) return static_cast<int64_t>(t);
+  }
+  for (size_t d = 0; d < kernel.dtype_params.size(); ++d) {
+    if (std::strcmp(kernel.dtype_params[d].name.c_str(), name) == 0) {
+      return static_cast<int64_t>(kernel.tunables.size() + d);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+uint64_t MemoKey::Hash() const {
+  // FNV-1a over the words: keys are short and this runs on every launch.
+  uint64_t h = 1469598103934665603ull ^ device;
+  for (uint32_t i = 0; i < count; ++i) {
+    h ^= static_cast<uint64_t>(words[i]);
+    h *= 1099511628211ull;
+  }
+  return h ^ (h >> 29);
+}
+
+bool MakeMemoKey(const ir::Kernel& kernel, uint32_t device,
+                 std::span<const hrt_config_entry_t> entries, std::span<const hrt_arg_t> args,
+                 bool shapes_matter, MemoKey* key) {
+  key->device = device;
+  const size_t config_words = kernel.tunables.size() + kernel.dtype_params.size();
+  if (config_words > MemoKey::kMaxWords) return false;
+  size_t n = config_words;
+  for (size_t i = 0; i < n; ++i) key->words[i] = MemoKey::kUnset;
+  for (const hrt_config_entry_t& e : entries) {
+    if (e.name == nullptr) return false;
+    const int64_t slot = ConfigSlot(kernel, e.name);
+    if (slot < 0) return false;
+    int64_t& word = key->words[static_cast<size_t>(slot)];
+    if (word != MemoKey::kUnset || e.value == MemoKey::kUnset) return false;  // repeated
+    word = e.value;
+  }
+  for (const hrt_arg_t& arg : args) {
+    if (arg.kind != HRT_ARG_KIND_TENSOR) continue;
+    if (n >= MemoKey::kMaxWords) return false;
+    key->words[n++] = arg.value.tensor.dtype;
+    if (!shapes_matter) continue;
+    const uint32_t rank = arg.value.tensor.rank;
+    if (rank > HRT_MAX_RANK || n + rank > MemoKey::kMaxWords) return false;
+    for (uint32_t d = 0; d < rank; ++d) key->words[n++] = arg.value.tensor.shape[d];
+  }
+  key->count = static_cast<uint32_t>(n);
+  return true;
+}
+
+const MemoEntry* LaunchMemo::Find(const MemoKey& key) const {
+  const size_t start = key.Hash() % kSlots;
+  for (size_t i = 0; i < kSlots; ++i) {
+    const MemoEntry* e = slots_[(start + i) % kSlots].load(std::memory_order_acquire);
+    if (e == nullptr) return nullptr;
+    if (e->key == key) return e;
+  }
+  return nullptr;
+}
+
+void LaunchMemo::Insert(const MemoEntry& entry) {
+  std::lock_guard<std::mutex> lock(insert_mu_);
+  const size_t start = entry.key.Hash() % kSlots;
+  for (size_t i = 0; i < kSlots; ++i) {
+    std::atomic<const MemoEntry*>& slot = slots_[(start + i) % kSlots];
+    const MemoEntry* e = slot.load(std::memory_order_relaxed);
+    if (e != nullptr) {
+      if (e->key == entry.key) return;
+      continue;
+    }
+    owned_.push_back(std::make_unique<MemoEntry>(entry));
+    slot.store(owned_.back().get(), std::memory_order_release);
+    return;
+  }
+}
+
+}  // namespace hrt::runtime
