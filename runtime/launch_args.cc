@@ -88,7 +88,11 @@ Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args) {
         return InvalidArgument(ArgLabel(kernel, i) + ": the parameter is a tensor, got kind " +
                                ArgKindName(arg.kind));
       }
-      HRT_RETURN_IF_ERROR(CheckTensor(param, arg.value.tensor).Annotate(ArgLabel(kernel, i)));
+      // Label only failures: building the label on every launch costs more
+      // than the whole check.
+      if (Status s = CheckTensor(param, arg.value.tensor); !s.ok()) {
+        return s.Annotate(ArgLabel(kernel, i));
+      }
     } else if (arg.kind != HRT_ARG_KIND_INT && arg.kind != HRT_ARG_KIND_FLOAT) {
       return InvalidArgument(ArgLabel(kernel, i) + ": the parameter is a scalar, got kind " +
                              ArgKindName(arg.kind));
@@ -120,7 +124,7 @@ Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args
     KernelArg& k = out[i];
     k = KernelArg{};
     if (param.kind == ir::ParamKind::kScalar) {
-      HRT_RETURN_IF_ERROR(CheckScalar(dtype, arg).Annotate(ArgLabel(kernel, i)));
+      if (Status s = CheckScalar(dtype, arg); !s.ok()) return s.Annotate(ArgLabel(kernel, i));
       if (arg.kind == HRT_ARG_KIND_FLOAT) {
         k.f = arg.value.f;
       } else {

@@ -16,12 +16,18 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print the library, IR-format and CLI versions", hrt::cli::CmdVersion},
     {"demo", "run the standard kernels on the best device and check them", hrt::cli::CmdDemo},
+    {"info", "list the backends and their devices (or why they have none)", hrt::cli::CmdInfo},
+    {"bundle", "build a kernel bundle from tile-IR files, or inspect one", hrt::cli::CmdBundle},
+    {"explain", "show which variant of a bundle kernel a device runs, and why",
+     hrt::cli::CmdExplain},
+    {"compile", "generate PTX for one kernel and config", hrt::cli::CmdCompile},
     {"ir", "check, print or assemble tile-IR files (run 'helionrt ir' for usage)", hrt::cli::CmdIr},
 };
 
 int Usage(FILE* out) {
   std::fprintf(out, "usage: helionrt <command> [args]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nRun 'helionrt <command> --help' for a command's options (docs/cli.md).\n");
   return out == stdout ? 0 : 2;
 }
 

@@ -17,15 +17,31 @@ KernelEntry KernelEntryFromIr(const ir::Kernel& kernel) {
   return entry;
 }
 
-std::vector<ConfigValue> ConfigValuesOf(const ir::Kernel& kernel, const ir::Config& config) {
+std::vector<ConfigValue> ConfigValuesOf(const ir::BoundKernel& bound) {
   std::vector<ConfigValue> out;
-  for (const ir::Tunable& t : kernel.tunables) {
-    out.push_back({t.name, config.Get(t.name).value_or(t.default_value)});
+  for (size_t i = 0; i < bound.kernel.tunables.size(); ++i) {
+    out.push_back({bound.kernel.tunables[i].name, bound.tunable_values[i]});
   }
-  for (const ir::DTypeParam& d : kernel.dtype_params) {
-    out.push_back({d.name, config.Get(d.name).value_or(static_cast<int64_t>(d.candidates[0]))});
+  for (size_t i = 0; i < bound.kernel.dtype_params.size(); ++i) {
+    out.push_back({bound.kernel.dtype_params[i].name, static_cast<int64_t>(bound.dtype_values[i])});
   }
   return out;
+}
+
+Result<VariantEntry> PtxVariantOf(const ir::BoundKernel& bound, const ptx::PtxKernel& emitted) {
+  HRT_ASSIGN_OR_RETURN(const PtxHeader header, ScanPtxHeader(emitted.ptx));
+  VariantEntry v;
+  v.target.backend = HRT_BACKEND_CUDA;
+  v.target.arch = header.target;
+  v.target.min_ptx_isa = header.version;
+  v.target.min_driver_version = select::MinDriverForPtxIsa(header.version);
+  v.config = ConfigValuesOf(bound);
+  v.resources.threads_per_block = emitted.threads_per_block;
+  v.resources.dynamic_smem_bytes = emitted.shared_bytes;
+  v.payload_kind = PayloadKind::kPtx;
+  v.payload.assign(emitted.ptx.begin(), emitted.ptx.end());
+  v.payload.push_back('\0');
+  return v;
 }
 
 Result<VariantEntry> PtxVariantFromIr(const ir::Kernel& kernel, const ir::Config& config,
@@ -37,20 +53,7 @@ Result<VariantEntry> PtxVariantFromIr(const ir::Kernel& kernel, const ir::Config
   ptx::EmitOptions emit = options;
   emit.entry_name = kernel.name;
   HRT_ASSIGN_OR_RETURN(const ptx::PtxKernel ptx, ptx::EmitKernel(bound, emit));
-  HRT_ASSIGN_OR_RETURN(const PtxHeader header, ScanPtxHeader(ptx.ptx));
-
-  VariantEntry v;
-  v.target.backend = HRT_BACKEND_CUDA;
-  v.target.arch = header.target;
-  v.target.min_ptx_isa = header.version;
-  v.target.min_driver_version = select::MinDriverForPtxIsa(header.version);
-  v.config = ConfigValuesOf(kernel, full);
-  v.resources.threads_per_block = ptx.threads_per_block;
-  v.resources.dynamic_smem_bytes = ptx.shared_bytes;
-  v.payload_kind = PayloadKind::kPtx;
-  v.payload.assign(ptx.ptx.begin(), ptx.ptx.end());
-  v.payload.push_back('\0');
-  return v;
+  return PtxVariantOf(bound, ptx);
 }
 
 VariantEntry CubinVariantFromPtx(const VariantEntry& ptx_variant, select::Arch arch,

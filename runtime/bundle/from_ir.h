@@ -17,10 +17,16 @@ namespace hrt::bundle {
 // its candidates and default). No variants: the caller adds them.
 KernelEntry KernelEntryFromIr(const ir::Kernel& kernel);
 
-// The full config of |bound| as bundle config values: every tunable, then
-// every dtype parameter (value: its hrt_dtype_t), in kernel order. Selection
+// The config of |bound| as bundle config values: every tunable, then every
+// dtype parameter (value: its hrt_dtype_t), in kernel order. Selection
 // matches these against the launch's dtypes and fixed tunables.
-std::vector<ConfigValue> ConfigValuesOf(const ir::Kernel& kernel, const ir::Config& config);
+std::vector<ConfigValue> ConfigValuesOf(const ir::BoundKernel& bound);
+
+// The PTX variant for |emitted|, the emitter's output for |bound|: target
+// and ISA from the PTX header (minimum driver: the oldest that JITs that
+// ISA), threads and dynamic shared memory from the emitter, registers
+// unknown (0). Errors: a PTX header ScanPtxHeader() cannot read.
+Result<VariantEntry> PtxVariantOf(const ir::BoundKernel& bound, const ptx::PtxKernel& emitted);
 
 // A PTX variant of |bound| (|kernel| bound to |config|) emitted for
 // |options|.target: PTX payload (NUL-terminated), target compute_XY from the
