@@ -11,14 +11,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${HRT_GPU_BUILD_DIR:-build/gpu}
-# One entry per GPU test target (tests/gpu/<name>.cc).
-targets=(cuda_backend_test)
+# Every GPU test target (tests/gpu/<name>.cc), plus the device benchmarks and
+# the shared library (bench/device/kernels_bench.py loads it through ctypes).
+targets=()
+for f in tests/gpu/*_test.cc; do targets+=("$(basename "$f" .cc)"); done
+bench_targets=(hrt_launch_bench hrt_first_launch helionrt)
 
 case "${1:-build}" in
   build)
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHRT_SANITIZE= -DHRT_BUILD_BENCH=OFF \
-      -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc" >/dev/null
-    cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHRT_SANITIZE= -DHRT_BUILD_BENCH=ON \
+      -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc" \
+      -DCMAKE_SHARED_LINKER_FLAGS="-static-libstdc++ -static-libgcc" >/dev/null
+    cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" "${bench_targets[@]}"
     echo "carry:"
     for t in "${targets[@]}"; do
       bin=$(find "$build" -type f -name "$t" -perm -u+x | head -n1)

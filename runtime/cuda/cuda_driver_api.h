@@ -109,6 +109,7 @@ inline constexpr uint32_t kDefaultDynamicSharedLimit = 48 * 1024;
   REQUIRED(CtxPushCurrent, "cuCtxPushCurrent_v2", CUresult, (CUcontext))                          \
   REQUIRED(CtxPopCurrent, "cuCtxPopCurrent_v2", CUresult, (CUcontext*))                           \
   REQUIRED(CtxGetDevice, "cuCtxGetDevice", CUresult, (CUdevice*))                                 \
+  REQUIRED(CtxSynchronize, "cuCtxSynchronize", CUresult, (void))                                  \
   REQUIRED(LinkCreate, "cuLinkCreate_v2", CUresult,                                               \
            (unsigned int, CUjit_option*, void**, CUlinkState*))                                   \
   REQUIRED(LinkAddData, "cuLinkAddData_v2", CUresult,                                             \

@@ -1,0 +1,278 @@
+// Launch overhead on a CUDA device: host time per launch of the same kernel
+// (vector_add, f32, 1024 elements, one block) through
+//   raw       cuLaunchKernel of the function, arguments marshalled once;
+//   marshal   hrt::cuda::Launch: the backend's per-launch marshalling;
+//   capi      hrt_kernel_launch on a tile-IR module (validation, memoized
+//             decision, conversion, marshalling);
+//   bundle    hrt_kernel_launch on a bundle with a PTX variant.
+// Each iteration enqueues a batch of kBatch launches on one stream and is
+// timed without the synchronization that follows it (so the queue never
+// fills and the GPU never paces the host). Counters: median_ns (median over
+// batches of ns per launch, >= 100k launches per run) and launches.
+//
+// Without a CUDA device every benchmark reports an error saying why.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codegen/ir/bind.h"
+#include "codegen/ptx/abi.h"
+#include "helionrt/helionrt.h"
+#include "kernels/testing/load_kernel.h"
+#include "runtime/bundle/from_ir.h"
+#include "runtime/bundle/writer.h"
+#include "runtime/cuda/cuda_backend.h"
+#include "runtime/cuda/cuda_device.h"
+
+namespace hrt {
+namespace {
+
+using namespace hrt::cuda;  // NOLINT: the driver's types and constants
+
+constexpr int kBatch = 256;
+constexpr int kBatches = 400;  // 102,400 launches per benchmark run
+constexpr int64_t kN = 1024;
+
+using Clock = std::chrono::steady_clock;
+
+// Everything the four contenders share: the device, memory, a stream, the
+// bound kernel and its compiled form (for raw and marshal).
+struct Fixture {
+  std::string error;
+  const Probe* probe = nullptr;
+  std::unique_ptr<CudaDevice> device;
+  CUstream stream = nullptr;
+  CUdeviceptr x = 0, y = 0, out = 0;
+  std::unique_ptr<ir::BoundKernel> bound;
+  std::unique_ptr<CompiledKernel> compiled;
+  std::vector<runtime::KernelArg> args;
+
+  static Fixture& Get() {
+    static Fixture* f = [] {
+      auto* fx = new Fixture();
+      fx->Init();
+      return fx;
+    }();
+    return *f;
+  }
+
+  void Init() {
+    probe = &SharedProbe();
+    if (probe->devices.empty()) {
+      error = "no CUDA device: " + probe->unavailable_reason;
+      return;
+    }
+    auto d = CudaDevice::Create(probe->driver, probe->devices[0]);
+    if (!d.ok()) {
+      error = d.status().message();
+      return;
+    }
+    device = std::move(*d);
+    const DriverApi& api = probe->driver->api();
+    (void)api.CtxPushCurrent(device->context());  // stays current for the process
+    (void)api.StreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    const size_t bytes = kN * sizeof(float);
+    (void)api.MemAlloc(&x, bytes);
+    (void)api.MemAlloc(&y, bytes);
+    (void)api.MemAlloc(&out, bytes);
+    auto b = testing::LoadAndBind("vector_add", ir::DType::kF32, "BLOCK=1024,WARPS=4");
+    if (!b.ok()) {
+      error = b.status().message();
+      return;
+    }
+    bound = std::make_unique<ir::BoundKernel>(std::move(*b));
+    auto c = device->Compile(*bound);
+    if (!c.ok()) {
+      error = c.status().message();
+      return;
+    }
+    compiled = std::move(*c);
+    args.resize(3);
+    const CUdeviceptr addresses[] = {x, y, out};
+    for (int i = 0; i < 3; ++i) {
+      args[i].address = addresses[i];
+      args[i].rank = 1;
+      args[i].shape[0] = kN;
+      args[i].strides[0] = 1;
+    }
+  }
+
+  void Sync() const { (void)probe->driver->api().StreamSynchronize(stream); }
+};
+
+// Runs kBatches batches of |launch_batch| and reports the median.
+template <typename F>
+void TimeBatches(benchmark::State& state, F&& launch_batch) {
+  Fixture& f = Fixture::Get();
+  std::vector<double> per_launch;
+  per_launch.reserve(kBatches);
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    if (!launch_batch()) {
+      state.SkipWithError("launch failed");
+      return;
+    }
+    const auto t1 = Clock::now();
+    f.Sync();
+    const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
+    state.SetIterationTime(ns * 1e-9);
+    per_launch.push_back(ns / kBatch);
+  }
+  std::sort(per_launch.begin(), per_launch.end());
+  state.counters["median_ns"] = per_launch.empty() ? 0 : per_launch[per_launch.size() / 2];
+  state.counters["launches"] = static_cast<double>(per_launch.size()) * kBatch;
+}
+
+bool CheckFixture(benchmark::State& state) {
+  const Fixture& f = Fixture::Get();
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return false;
+  }
+  return true;
+}
+
+void BM_RawCuLaunchKernel(benchmark::State& state) {
+  if (!CheckFixture(state)) return;
+  Fixture& f = Fixture::Get();
+  // Marshal once, exactly as the backend would, then only cuLaunchKernel.
+  const LaunchPlan& plan = f.compiled->plan;
+  alignas(16) static uint8_t buffer[kMaxParamBytes];
+  static void* params[kMaxParamSlots];
+  const std::span<uint8_t> bytes(buffer, plan.layout.total_size);
+  for (uint32_t p = 0; p < 3; ++p) {
+    const runtime::KernelArg& a = f.args[p];
+    if (!ptx::WriteTensorParam(plan.layout, p, a.address, a.rank, a.shape.data(), a.strides.data(),
+                               bytes)
+             .ok()) {
+      state.SkipWithError("marshalling failed");
+      return;
+    }
+  }
+  for (size_t i = 0; i < plan.layout.slots.size(); ++i) {
+    params[i] = buffer + plan.layout.slots[i].offset;
+  }
+  const DriverApi& api = f.probe->driver->api();
+  const unsigned grid = static_cast<unsigned>((kN + 1023) / 1024);
+  TimeBatches(state, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      if (api.LaunchKernel(plan.function, grid, 1, 1, plan.threads_per_block, 1, 1,
+                           plan.shared_bytes, f.stream, params, nullptr) != CUDA_SUCCESS) {
+        return false;
+      }
+    }
+    return true;
+  });
+}
+
+void BM_HrtCudaLaunch(benchmark::State& state) {
+  if (!CheckFixture(state)) return;
+  Fixture& f = Fixture::Get();
+  TimeBatches(state, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      if (!f.device->Launch(*f.compiled, f.args, f.stream).ok()) return false;
+    }
+    return true;
+  });
+}
+
+// hrt_kernel_launch on |bytes| (tile-IR text or a bundle).
+void CapiLaunch(benchmark::State& state, const std::vector<uint8_t>& bytes) {
+  if (!CheckFixture(state)) return;
+  Fixture& f = Fixture::Get();
+  hrt_runtime_t* runtime = nullptr;
+  hrt_module_t* module = nullptr;
+  hrt_kernel_t* kernel = nullptr;
+  if (hrt_runtime_create(nullptr, &runtime) != HRT_OK ||
+      hrt_module_load(runtime, bytes.data(), bytes.size(), &module) != HRT_OK ||
+      hrt_module_get_kernel(module, "vector_add", &kernel) != HRT_OK) {
+    state.SkipWithError(hrt_last_error_message());
+    return;
+  }
+  hrt_arg_t args[3] = {};
+  const CUdeviceptr addresses[] = {f.x, f.y, f.out};
+  for (int i = 0; i < 3; ++i) {
+    args[i].kind = HRT_ARG_KIND_TENSOR;
+    args[i].value.tensor.address = addresses[i];
+    args[i].value.tensor.dtype = HRT_DTYPE_F32;
+    args[i].value.tensor.rank = 1;
+    args[i].value.tensor.shape[0] = kN;
+    args[i].value.tensor.strides[0] = 1;
+  }
+  const hrt_config_entry_t config[] = {{"BLOCK", 1024}, {"WARPS", 4}};
+  hrt_launch_params_t params;
+  hrt_launch_params_init(&params);
+  params.stream = f.stream;
+  params.args = args;
+  params.arg_count = 3;
+  params.config = config;
+  params.config_count = 2;
+  if (hrt_kernel_launch(kernel, &params) != HRT_OK) {  // compiles or loads
+    state.SkipWithError(hrt_last_error_message());
+  } else {
+    f.Sync();
+    TimeBatches(state, [&] {
+      for (int i = 0; i < kBatch; ++i) {
+        if (hrt_kernel_launch(kernel, &params) != HRT_OK) return false;
+      }
+      return true;
+    });
+  }
+  (void)hrt_module_destroy(module);
+  (void)hrt_runtime_destroy(runtime);
+}
+
+void BM_HrtKernelLaunch(benchmark::State& state) {
+  const std::string path = testing::KernelsDir() + "/vector_add.tile";
+  std::ifstream file(path, std::ios::binary);
+  const std::vector<uint8_t> text((std::istreambuf_iterator<char>(file)), {});
+  CapiLaunch(state, text);
+}
+
+void BM_HrtKernelLaunchBundle(benchmark::State& state) {
+  auto module = testing::LoadKernelModule("vector_add");
+  if (!module.ok()) {
+    state.SkipWithError(module.status().message().c_str());
+    return;
+  }
+  bundle::Contents contents;
+  bundle::KernelEntry entry = bundle::KernelEntryFromIr(module->kernels[0]);
+  ir::Config config;
+  config.Set("BLOCK", 1024);
+  config.Set("WARPS", 4);
+  config.Set("T", static_cast<int64_t>(ir::DType::kF32));
+  auto v = bundle::PtxVariantFromIr(module->kernels[0], config, ptx::EmitOptions{});
+  if (!v.ok()) {
+    state.SkipWithError(v.status().message().c_str());
+    return;
+  }
+  entry.variants.push_back(std::move(*v));
+  contents.kernels.push_back(std::move(entry));
+  auto bytes = bundle::WriteBundle(contents, {});
+  if (!bytes.ok()) {
+    state.SkipWithError(bytes.status().message().c_str());
+    return;
+  }
+  CapiLaunch(state, *bytes);
+}
+
+#define HRT_LAUNCH_BENCH(fn) \
+  BENCHMARK(fn)->UseManualTime()->Iterations(kBatches)->Unit(benchmark::kMicrosecond)
+
+HRT_LAUNCH_BENCH(BM_RawCuLaunchKernel);
+HRT_LAUNCH_BENCH(BM_HrtCudaLaunch);
+HRT_LAUNCH_BENCH(BM_HrtKernelLaunch);
+HRT_LAUNCH_BENCH(BM_HrtKernelLaunchBundle);
+// Again, to show drift between the first and the last runs.
+HRT_LAUNCH_BENCH(BM_RawCuLaunchKernel)->Name("BM_RawCuLaunchKernel_again");
+
+}  // namespace
+}  // namespace hrt
+
+BENCHMARK_MAIN();
