@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/cmd_cache.h"
 #include "tools/commands.h"
 
 namespace {
@@ -21,6 +22,7 @@ constexpr Command kCommands[] = {
     {"explain", "show which variant of a bundle kernel a device runs, and why",
      hrt::cli::CmdExplain},
     {"compile", "generate PTX for one kernel and config", hrt::cli::CmdCompile},
+    {"cache", "inspect and maintain the persistent kernel cache", hrt::cli::CmdCache},
     {"ir", "check, print or assemble tile-IR files (run 'helionrt ir' for usage)", hrt::cli::CmdIr},
 };
 
