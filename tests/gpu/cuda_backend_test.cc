@@ -429,6 +429,51 @@ TEST_F(CudaGpuTest, SoftmaxMatchesInterpreter) {
   }
 }
 
+TEST_F(CudaGpuTest, LayerNormMatchesInterpreter) {
+  for (const Case& c : Cases({"", "BLOCK_N=64,WARPS=1"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "layer_norm", c);
+    Rng rng(44);
+    const double eps = 1e-5;
+    for (auto [m, n] : kRowShapes) {
+      SCOPED_TRACE("M=" + std::to_string(m) + " N=" + std::to_string(n));
+      KernelRun run(this);
+      Tensor& x = run.Add(c.dtype, {m, n});
+      Tensor& w = run.Add(c.dtype, {n});
+      Tensor& b = run.Add(c.dtype, {n});
+      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      // An offset much larger than the spread: the two-pass variance must hold.
+      const auto xv = x.host.FillUniform(rng, 8, 12);
+      const auto wv = w.host.FillUniform(rng, 0.5, 1.5);
+      const auto bv = b.host.FillUniform(rng, -1, 1);
+      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {eps}));
+      ExpectClose(c.dtype, y.host.Values(), run.InterpValues(3),
+                  ref::LayerNormRef(xv, wv, bv, m, n, ir::RoundToFloat(DType::kF32, eps)));
+      EXPECT_EQ(y.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
+TEST_F(CudaGpuTest, SiluMulMatchesInterpreter) {
+  for (const Case& c : Cases({"", "BLOCK_H=64,WARPS=1"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "silu_mul", c);
+    Rng rng(55);
+    for (auto [m, n] : kRowShapes) {
+      SCOPED_TRACE("M=" + std::to_string(m) + " H=" + std::to_string(n));
+      KernelRun run(this);
+      Tensor& gate = run.Add(c.dtype, {m, n});
+      Tensor& up = run.Add(c.dtype, {m, n});
+      Tensor& out = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      const auto gv = gate.host.FillUniform(rng, -6, 6);
+      const auto uv = up.host.FillUniform(rng, -2, 2);
+      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
+      ExpectClose(c.dtype, out.host.Values(), run.InterpValues(2), ref::SiluMulRef(gv, uv));
+      EXPECT_EQ(out.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
 TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
   // The default config needs more than 48 KiB of shared memory with f32 on
   // most emitters' layouts, which exercises the opt-in.
