@@ -3,7 +3,10 @@
 //                                     compute_80) and DIR/cubin.hrtb (the
 //                                     same code as a cubin for the device's
 //                                     arch, built with PTXAS)
-//   hrt_first_launch run BUNDLE       one measurement: prints one JSON line
+//   hrt_first_launch run FILE LABEL   one measurement of a bundle or a tile-IR
+//                                     file (codegen + JIT, or the persistent
+//                                     cache's cubin when $HELIONRT_CACHE_DIR
+//                                     holds it): prints one JSON line
 // The kernel is vector_add (f32, 1M elements). Phases, in ms from the
 // start of main(): CUDA context (cuInit + primary context, done here first
 // so the runtime finds it), runtime create, module load, first launch
@@ -83,7 +86,7 @@ int Make(const std::string& dir, const std::string& ptxas) {
   return 0;
 }
 
-int Run(const std::string& bundle_path) {
+int Run(const std::string& bundle_path, const std::string& label) {
   const Probe& probe = SharedProbe();
   if (probe.devices.empty()) return Fail("no CUDA device: " + probe.unavailable_reason);
   const DriverApi& api = probe.driver->api();
@@ -124,9 +127,9 @@ int Run(const std::string& bundle_path) {
   if (api.CtxSynchronize() != CUDA_SUCCESS) return Fail("cuCtxSynchronize failed");
   const double t_launch = MsSinceStart();
   std::printf(
-      "{\"bundle\": \"%s\", \"context_ms\": %.3f, \"runtime_create_ms\": %.3f, "
+      "{\"label\": \"%s\", \"file\": \"%s\", \"context_ms\": %.3f, \"runtime_create_ms\": %.3f, "
       "\"module_load_ms\": %.3f, \"first_launch_ms\": %.3f, \"total_ms\": %.3f}\n",
-      bundle_path.c_str(), t_context, t_runtime - t_context, t_module - t_runtime,
+      label.c_str(), bundle_path.c_str(), t_context, t_runtime - t_context, t_module - t_runtime,
       t_launch - t_alloc, t_launch - (t_alloc - t_module));
   (void)hrt_module_destroy(module);
   (void)hrt_runtime_destroy(runtime);
@@ -138,7 +141,7 @@ int Run(const std::string& bundle_path) {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 3 && args[0] == "make") return Make(args[1], args[2]);
-  if (args.size() == 2 && args[0] == "run") return Run(args[1]);
-  std::fprintf(stderr, "usage: hrt_first_launch make DIR PTXAS | run BUNDLE\n");
+  if (args.size() == 3 && args[0] == "run") return Run(args[1], args[2]);
+  std::fprintf(stderr, "usage: hrt_first_launch make DIR PTXAS | run FILE LABEL\n");
   return 2;
 }

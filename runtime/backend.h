@@ -99,6 +99,10 @@ struct Device {
 // What the runtime's options say about creating devices.
 struct DeviceCreateOptions {
   void* cuda_context = nullptr;  // a CUcontext to borrow (hrt_runtime_options_t)
+  // The persistent cache for JIT-compiled code (hrt_runtime_options_t):
+  // disabled, or at |cache_dir| (empty: the default location).
+  bool cache_enabled = true;
+  std::string cache_dir;
 };
 
 struct BackendFactory {

@@ -36,11 +36,16 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
   runtime->log_callback = options.log_callback;
   runtime->log_user_data = options.log_user_data;
   runtime->log_min_level = options.log_min_level;
+  DeviceCreateOptions create_options;
+  create_options.cuda_context = options.cuda_context;
+  if (options.cache_dir != nullptr) {
+    create_options.cache_enabled = options.cache_dir[0] != '\0';
+    create_options.cache_dir = options.cache_dir;
+  }
   try {
-    runtime->devices.Enumerate(DeviceCreateOptions{options.cuda_context},
-                               [runtime](const std::string& m) {
-                                 Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] { return m; });
-                               });
+    runtime->devices.Enumerate(create_options, [runtime](const std::string& m) {
+      Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] { return m; });
+    });
   } catch (...) {
     DeleteHandle(runtime->allocator, runtime);
     throw;

@@ -210,6 +210,12 @@ typedef struct hrt_runtime_options_t {
   // alive until the runtime is destroyed. NULL: primary contexts (what the
   // CUDA runtime and PyTorch use, so kernels already share their memory).
   void* cuda_context;
+  // Where code JIT-compiled for a device is kept between runs (a directory,
+  // created 0700 when missing). NULL: $HELIONRT_CACHE_DIR, else
+  // $XDG_CACHE_HOME/helionrt, else ~/.cache/helionrt; "" (empty): no cache.
+  // A directory others can write to is refused (the cache is then off and a
+  // warning is logged). Opened on the first JIT compile, not before.
+  const char* cache_dir;
 } hrt_runtime_options_t;
 
 // Fills |options| with the defaults: struct_size set, no log callback,

@@ -65,6 +65,8 @@ Result<runtime::Device*> Create(const runtime::DeviceDesc& desc,
   }
   const DeviceInfo& info = probe.devices[desc.ordinal];
   DeviceOptions options;
+  options.cache_enabled = create_options.cache_enabled;
+  options.cache_dir = create_options.cache_dir;
   if (create_options.cuda_context != nullptr) {
     auto context = static_cast<CUcontext>(create_options.cuda_context);
     HRT_ASSIGN_OR_RETURN(const bool mine, ContextIsOf(*probe.driver, context, info.device));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "helionrt/helionrt.h"
 #include "runtime/cuda/cuda_context.h"
 
 namespace hrt::cuda {
@@ -14,6 +15,7 @@ Result<std::unique_ptr<CudaDevice>> CudaDevice::Create(std::shared_ptr<const Dri
   std::unique_ptr<CudaDevice> device(new CudaDevice());
   device->driver_ = std::move(driver);
   device->info_ = std::move(info);
+  device->options_ = options;
   const Driver& d = *device->driver_;
   const std::string label = "CUDA device " + std::to_string(device->info_.ordinal);
   if (options.context != nullptr) {
@@ -64,11 +66,70 @@ Result<ptx::EmitOptions> CudaDevice::EmitOptions() const {
   return options;
 }
 
-Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel) const {
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel) {
   HRT_ASSIGN_OR_RETURN(const ptx::EmitOptions options, EmitOptions());
   HRT_ASSIGN_OR_RETURN(ptx::PtxKernel emitted, ptx::EmitKernel(kernel, options));
   const KernelImage image{emitted.entry_name, emitted.threads_per_block, emitted.shared_bytes};
-  return LoadPtx(kernel, emitted.ptx, image);
+  return LoadPtxCached(kernel, emitted.ptx, image);
+}
+
+cache::Store* CudaDevice::Store() {
+  std::lock_guard<std::mutex> lock(store_mu_);
+  if (store_opened_) return store_.get();
+  store_opened_ = true;
+  if (!options_.cache_enabled) {
+    store_status_ = "the persistent cache is disabled";
+    return nullptr;
+  }
+  cache::StoreOptions options = cache::DefaultStoreOptions();
+  options.dir = options_.cache_dir;
+  Result<std::unique_ptr<cache::Store>> opened = cache::Store::Open(std::move(options));
+  if (!opened.ok()) {
+    store_status_ = opened.status().message();
+    return nullptr;
+  }
+  store_ = std::move(*opened);
+  return store_.get();
+}
+
+std::string CudaDevice::cache_status() const {
+  std::lock_guard<std::mutex> lock(store_mu_);
+  return store_status_;
+}
+
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadPtxCached(const ir::BoundKernel& kernel,
+                                                                  std::string_view ptx,
+                                                                  const KernelImage& image) {
+  cache::Store* store = Store();
+  if (store == nullptr) return LoadPtx(kernel, ptx, image);
+  // The PTX text fixes everything the cubin depends on but the device and
+  // the driver's JIT: those, the text's hash and the entry make the key.
+  const select::Fingerprint& fp = info_.fingerprint;
+  const cache::Key key =
+      cache::KeyBuilder()
+          .Backend("cuda")
+          .Arch(select::SmName(fp.arch))
+          .DriverVersion(std::to_string(fp.driver_version))
+          .RuntimeVersion(HRT_VERSION_STRING)
+          .CodegenVersion("ptx-jit-1")
+          .Artifact("cubin")
+          .IrHash(std::span(reinterpret_cast<const uint8_t*>(ptx.data()), ptx.size()))
+          .Kernel(image.entry_name)
+          .Build();
+  if (cache::Blob cubin = store->Get(key)) {
+    Result<std::unique_ptr<CompiledKernel>> loaded = LoadCubin(kernel, *cubin, image);
+    if (loaded.ok()) {
+      (*loaded)->ptx = std::string(ptx);
+      (*loaded)->from_cache = true;
+      return loaded;
+    }
+    // A cubin the driver refuses (it checksummed fine): JIT it again below
+    // and overwrite it.
+  }
+  HRT_ASSIGN_OR_RETURN(std::unique_ptr<CompiledKernel> compiled, LoadPtx(kernel, ptx, image));
+  // A failed put only costs the next process a JIT.
+  (void)store->Put(key, compiled->cubin);
+  return compiled;
 }
 
 Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadPtx(const ir::BoundKernel& kernel,
@@ -100,8 +161,8 @@ Status CudaDevice::Launch(const CompiledKernel& kernel, std::span<const runtime:
   return cuda::Launch(*driver_, kernel.plan, args, stream);
 }
 
-Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(
-    const ir::BoundKernel& kernel, const runtime::LaunchCode& code) const {
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(const ir::BoundKernel& kernel,
+                                                                const runtime::LaunchCode& code) {
   const std::string label = "variant " + std::to_string(code.variant);
   if (code.bundle == nullptr || code.variant >= code.bundle->variant_count()) {
     return InvalidArgument(label + ": no such variant in the bundle");
@@ -125,7 +186,7 @@ Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(
       // The reader guarantees the trailing NUL; the JIT gets the text without it.
       const std::string_view text(reinterpret_cast<const char*>(payload.data()),
                                   payload.size() - 1);
-      return annotated(LoadPtx(kernel, text, image), "PTX");
+      return annotated(LoadPtxCached(kernel, text, image), "PTX");
     }
     default: break;
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cache/store.h"
 #include "codegen/ir/bind.h"
 #include "codegen/ptx/ptx.h"
 #include "runtime/backend.h"
@@ -32,6 +33,11 @@ struct DeviceOptions {
   // The host engine's context for this device, borrowed; NULL: the primary
   // context.
   CUcontext context = nullptr;
+  // Keep cubins the JIT made from PTX in the persistent cache (cache/store.h)
+  // at |cache_dir| (empty: its default location), so the next process loads
+  // them instead of JIT-compiling. Opened on the first JIT.
+  bool cache_enabled = false;
+  std::string cache_dir;
 };
 
 // A kernel loaded into a device's context, ready to launch.
@@ -40,6 +46,7 @@ struct CompiledKernel {
   std::string ptx;             // empty when loaded from a cubin
   std::vector<uint8_t> cubin;  // what the module was loaded from
   std::string jit_log;         // the JIT's info log for PTX
+  bool from_cache = false;     // the cubin came from the persistent cache
   Module module;
   LaunchPlan plan;
 };
@@ -71,7 +78,17 @@ class CudaDevice {
 
   // Emits PTX for |kernel| (which must outlive the result), JIT-compiles and
   // loads it.
-  Result<std::unique_ptr<CompiledKernel>> Compile(const ir::BoundKernel& kernel) const;
+  Result<std::unique_ptr<CompiledKernel>> Compile(const ir::BoundKernel& kernel);
+  // Loads |ptx|: the cubin from the persistent cache when it holds one for
+  // this device, driver and exact text, else JIT-compiled through the linker
+  // (the cubin is kept, and stored in the cache).
+  Result<std::unique_ptr<CompiledKernel>> LoadPtxCached(const ir::BoundKernel& kernel,
+                                                        std::string_view ptx,
+                                                        const KernelImage& image);
+  // Why the persistent cache is not in use (disabled, or the store could not
+  // be opened); empty while it is, or before the first JIT.
+  std::string cache_status() const;
+
   // JIT-compiles |ptx| through the linker (the cubin is kept) and loads it.
   Result<std::unique_ptr<CompiledKernel>> LoadPtx(const ir::BoundKernel& kernel,
                                                   std::string_view ptx,
@@ -87,7 +104,7 @@ class CudaDevice {
   // Loads a bundle variant's payload (cubin, or PTX through the JIT) for
   // |kernel|, which must be bound to the variant's config.
   Result<std::unique_ptr<CompiledKernel>> LoadVariant(const ir::BoundKernel& kernel,
-                                                      const runtime::LaunchCode& code) const;
+                                                      const runtime::LaunchCode& code);
 
   // The runtime's launch path: on the first launch of (|code_id|, |kernel|)
   // loads |code| (a bundle variant) or, when |code| is NULL, generates and
@@ -114,8 +131,17 @@ class CudaDevice {
   Result<const CompiledKernel*> FindOrCompile(uint64_t code_id, const ir::BoundKernel& kernel,
                                               const runtime::LaunchCode* code);
 
+  // The persistent cache, opened on first use; null when disabled or
+  // unusable (|store_status_| says why).
+  cache::Store* Store();
+
   std::shared_ptr<const Driver> driver_;
   DeviceInfo info_;
+  DeviceOptions options_;
+  mutable std::mutex store_mu_;
+  bool store_opened_ = false;            // guarded by store_mu_
+  std::unique_ptr<cache::Store> store_;  // set once under store_mu_
+  std::string store_status_;             // guarded by store_mu_
   CUcontext context_ = nullptr;
   bool owns_primary_ = false;
 

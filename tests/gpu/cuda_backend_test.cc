@@ -8,9 +8,11 @@
 #include "runtime/cuda/cuda_backend.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -550,6 +552,67 @@ TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
   device->vtable->destroy(device);
 }
 
+// The persistent cache: a second device (as in the next process) loads the
+// cubin the first one's JIT made; a damaged entry is a miss, JIT-compiled
+// again and rewritten.
+TEST_F(CudaGpuTest, JitCubinsPersistAcrossDevices) {
+  const std::string dir =
+      ::testing::TempDir() + "/hrt_jit_cache_" + std::to_string(static_cast<long>(getpid()));
+  std::filesystem::remove_all(dir);
+  DeviceOptions options;
+  options.cache_enabled = true;
+  options.cache_dir = dir;
+  auto bound = LoadAndBind("vector_add", DType::kF32, "BLOCK=128,WARPS=2");
+  ASSERT_TRUE(bound.ok()) << bound.status().message();
+  auto compile_on_fresh_device = [&]() -> std::unique_ptr<CompiledKernel> {
+    auto device = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
+    EXPECT_TRUE(device.ok()) << device.status().message();
+    if (!device.ok()) return nullptr;
+    auto compiled = (*device)->Compile(*bound);
+    EXPECT_TRUE(compiled.ok()) << compiled.status().message();
+    EXPECT_EQ((*device)->cache_status(), "");
+    return compiled.ok() ? std::move(*compiled) : nullptr;
+  };
+  auto first = compile_on_fresh_device();
+  ASSERT_NE(first, nullptr);
+  EXPECT_FALSE(first->from_cache);
+  auto second = compile_on_fresh_device();
+  ASSERT_NE(second, nullptr);
+  EXPECT_TRUE(second->from_cache);
+  EXPECT_EQ(second->cubin, first->cubin);
+
+  // The cached cubin runs (on the fixture's device: same context).
+  const int64_t n = 1000;
+  KernelRun run(this);
+  Tensor& x = run.Add(DType::kF32, {n});
+  Tensor& y = run.Add(DType::kF32, {n});
+  Tensor& out = run.Add(DType::kF32, {n});
+  Rng rng(66);
+  const auto xv = x.host.FillUniform(rng, -1, 1);
+  const auto yv = y.host.FillUniform(rng, -1, 1);
+  ASSERT_NO_FATAL_FAILURE(run.Run(*second, *bound, {}));
+  ExpectClose(DType::kF32, out.host.Values(), run.InterpValues(2), ref::VectorAddRef(xv, yv));
+
+  // Damage every stored file: the next device misses, JITs and rewrites.
+  size_t damaged = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.file_size() < 64) continue;
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(entry.file_size() / 2));
+    const char junk = 0x5a;
+    f.write(&junk, 1);
+    ++damaged;
+  }
+  EXPECT_GT(damaged, 0u);
+  auto third = compile_on_fresh_device();
+  ASSERT_NE(third, nullptr);
+  EXPECT_FALSE(third->from_cache);
+  auto fourth = compile_on_fresh_device();
+  ASSERT_NE(fourth, nullptr);
+  EXPECT_TRUE(fourth->from_cache);
+  std::filesystem::remove_all(dir);
+}
+
 // An engine's own context (here: the primary context the test retains) is
 // borrowed rather than retained again.
 TEST_F(CudaGpuTest, AcceptsTheEnginesContext) {
@@ -557,7 +620,9 @@ TEST_F(CudaGpuTest, AcceptsTheEnginesContext) {
   ASSERT_TRUE(Ok(driver().api().DevicePrimaryCtxRetain(&engine, device_->info().device),
                  "cuDevicePrimaryCtxRetain"));
   {
-    auto borrowed = CudaDevice::Create(probe_.driver, device_->info(), DeviceOptions{engine});
+    DeviceOptions options;
+    options.context = engine;
+    auto borrowed = CudaDevice::Create(probe_.driver, device_->info(), options);
     ASSERT_TRUE(borrowed.ok()) << borrowed.status().message();
     EXPECT_FALSE((*borrowed)->uses_primary_context());
     EXPECT_EQ((*borrowed)->context(), engine);
