@@ -319,18 +319,27 @@ HRT_API hrt_status_t hrt_device_get_fingerprint(const hrt_runtime_t* runtime, ui
 // Modules
 //===----------------------------------------------------------------------===//
 
-// A set of verified tile-IR kernels. Maps (roughly) to a CUmodule or a
+// A set of verified tile-IR kernels, optionally with precompiled variants
+// (when loaded from a kernel bundle). Maps (roughly) to a CUmodule or a
 // VkShaderModule holding several entry points.
 typedef struct hrt_module_t hrt_module_t;
 // One kernel of a module; owned by the module (never destroyed on its own).
 typedef struct hrt_kernel_t hrt_kernel_t;
 
-// Loads a module from |size| bytes at |data|: the binary form (recognized by
-// its magic) or the text form. The bytes are copied and may be freed after
-// the call. On success *|out_module| receives a module the caller destroys
-// with hrt_module_destroy() before destroying |runtime|. Thread-safe.
+// Loads a module from |size| bytes at |data|: a kernel bundle or the IR's
+// binary form (each recognized by its magic), else the IR's text form. The
+// bytes are copied and may be freed after the call. A bundle's kernels that
+// carry IR become the module's kernels; a launch on a GPU then runs the best
+// precompiled variant for the device, the launch's dtypes and shapes and any
+// config entries it passes (docs/bundle-format.md, `helionrt explain`), and
+// code generated from the IR when none fits. Bundle kernels without IR are
+// skipped (logged as a warning). On success *|out_module| receives a module
+// the caller destroys with hrt_module_destroy() before destroying |runtime|.
+// Thread-safe.
 // @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL arguments, |size| 0);
-//         binary: HRT_ERROR_CORRUPT_DATA, HRT_ERROR_VERSION_MISMATCH;
+//         binary and bundles: HRT_ERROR_CORRUPT_DATA (truncation, checksum,
+//         bad record), HRT_ERROR_VERSION_MISMATCH, HRT_ERROR_UNSUPPORTED
+//         (a newer bundle minor version with required parts);
 //         text: HRT_ERROR_PARSE; both: HRT_ERROR_VERIFICATION_FAILED,
 //         HRT_ERROR_OUT_OF_MEMORY.
 HRT_API hrt_status_t hrt_module_load(hrt_runtime_t* runtime, const void* data, size_t size,
@@ -555,9 +564,12 @@ HRT_API hrt_status_t hrt_launch_params_init(hrt_launch_params_t* params);
 // symbol), resolves and binds the config, then runs: on the reference device
 // synchronously, reading and writing host memory at the tensors' addresses.
 // The library cannot check that a tensor's memory really spans its sizes and
-// strides: that is the caller's promise. Thread-safe: several threads may
-// launch the same kernel at once (the bound-kernel cache is locked
-// internally); the caller orders accesses to shared tensor memory.
+// strides: that is the caller's promise. The first launch with a given
+// device, config entries and tensor dtypes (and shapes, when the kernel's
+// bundle variants have shape rules) decides the config, variant and code and
+// may compile; later ones reuse that decision without allocating or taking
+// a lock. Thread-safe: several threads may launch the same kernel at once;
+// the caller orders accesses to shared tensor memory.
 // @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL, wrong argument count or
 //         kind, dtype not matching the parameter or contradicting another
 //         tensor, bad rank or size, misaligned or NULL address, unknown or
