@@ -69,6 +69,11 @@ struct LaunchCode {
   std::string_view entry_name;     // NUL-terminated (points into the bundle)
   uint32_t threads_per_block = 0;  // 0: the IR's (ptx::ThreadsPerBlock)
   uint32_t shared_bytes = 0;       // dynamic shared memory per block
+  // Compiled by Triton (bundle format: kKernelFlagTritonAbi): tensors are
+  // passed as bare pointers, scalars by value, then |scratch_params| NULL
+  // pointers; the grid comes from the launch.
+  bool triton_abi = false;
+  uint32_t scratch_params = 0;
 };
 
 // Identifies a module's code-generated kernels the same way: |module_uid|
@@ -87,8 +92,10 @@ struct DeviceVTable {
   // is CodeId() of the kernel's module (code generation) or |code|->id; |code|
   // is NULL when the backend generates code from |kernel| (the reference
   // device always interprets it and ignores |code|).
+  // |grid| (3 values) overrides the IR's grid (Triton-ABI code); NULL: the
+  // grid is the kernel's grid expressions evaluated on the shapes.
   Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const KernelArg> args,
-                   void* stream, uint64_t code_id, const LaunchCode* code);
+                   void* stream, uint64_t code_id, const LaunchCode* code, const uint32_t* grid);
 };
 
 // Base of every device object; at offset 0 of the backend's struct.

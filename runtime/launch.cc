@@ -61,6 +61,10 @@ struct Decision {
   std::optional<LaunchCode> code;
 };
 
+Status NoCodegenForTritonKernels(void* /*user_data*/, const select::Fingerprint& /*device*/) {
+  return Unsupported("the kernel was compiled by Triton: it has no tile-IR body to compile");
+}
+
 Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
                         std::span<const hrt_config_entry_t> entries,
                         std::span<const hrt_arg_t> args) {
@@ -68,6 +72,11 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   Decision d;
   HRT_ASSIGN_OR_RETURN(d.config, ResolveLaunchConfig(k, entries, args));
   const hrt_module_t* module = kernel->module;
+  if (kernel->triton_abi && desc.backend == HRT_BACKEND_CPU_REFERENCE) {
+    return Unsupported(
+        "the kernel was compiled by Triton and runs only on CUDA devices; this is the CPU "
+        "reference device");
+  }
   if (kernel->bundle_kernel == kNotFromBundle || !module->bundle ||
       desc.backend == HRT_BACKEND_CPU_REFERENCE) {
     return d;
@@ -89,6 +98,7 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   const size_t shape_count = ShapeValues(k, args, &shapes);
   select::SelectOptions options;
   options.pins = std::span(pins.data(), pin_count);
+  if (kernel->triton_abi) options.codegen_probe = NoCodegenForTritonKernels;
   HRT_ASSIGN_OR_RETURN(select::Choice choice,
                        select::Select(bundle, kernel->bundle_kernel, desc.selection_fingerprint,
                                       std::span(shapes.data(), shape_count), options));
@@ -116,6 +126,8 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   code.entry_name = bundle.kernel(kernel->bundle_kernel).name;
   code.threads_per_block = v.resources.threads_per_block;
   code.shared_bytes = v.resources.dynamic_smem_bytes;
+  code.triton_abi = kernel->triton_abi;
+  code.scratch_params = kernel->scratch_params;
   d.code = code;
   Log(*module->runtime, HRT_LOG_LEVEL_INFO, [&] {
     return KernelLabel(*kernel) + ": running bundle variant " + std::to_string(choice.variant) +
@@ -124,7 +136,8 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   return d;
 }
 
-Status Run(const MemoEntry& decision, std::span<const hrt_arg_t> args, void* stream) {
+Status Run(const MemoEntry& decision, std::span<const hrt_arg_t> args, void* stream,
+           const uint32_t* grid) {
   std::array<KernelArg, kMaxStackArgs> stack_args;
   std::vector<KernelArg> heap_args;
   std::span<KernelArg> converted(stack_args.data(), args.size());
@@ -135,7 +148,7 @@ Status Run(const MemoEntry& decision, std::span<const hrt_arg_t> args, void* str
   HRT_RETURN_IF_ERROR(ConvertArgs(*decision.bound, args, converted));
   return decision.device->vtable->launch(decision.device, *decision.bound, converted, stream,
                                          decision.code_id,
-                                         decision.code ? &*decision.code : nullptr);
+                                         decision.code ? &*decision.code : nullptr, grid);
 }
 
 Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
@@ -156,13 +169,23 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   const std::span<const hrt_arg_t> args(params.args, params.arg_count);
   const std::span<const hrt_config_entry_t> entries(params.config, params.config_count);
   HRT_RETURN_IF_ERROR(CheckArgs(k, args));
+  const bool has_grid = params.grid[0] != 0 || params.grid[1] != 0 || params.grid[2] != 0;
+  if (kernel->triton_abi && !has_grid) {
+    return InvalidArgument(
+        "the kernel was compiled by Triton: params.grid must give its grid (Triton's launcher "
+        "computes it from the kernel's arguments; so does the caller here)");
+  }
+  if (!kernel->triton_abi && has_grid) {
+    return InvalidArgument("params.grid must be zero: a tile-IR kernel computes its grid");
+  }
+  const uint32_t* grid = kernel->triton_abi ? params.grid : nullptr;
 
   // Fast path: a decision made before for the same key.
   MemoKey key;
   const bool memoizable =
       MakeMemoKey(k, params.device_index, entries, args, kernel->variants_have_shape_rules, &key);
   if (memoizable) {
-    if (const MemoEntry* hit = kernel->memo.Find(key)) return Run(*hit, args, params.stream);
+    if (const MemoEntry* hit = kernel->memo.Find(key)) return Run(*hit, args, params.stream, grid);
   }
 
   // Slow path: decide, bind, remember.
@@ -187,7 +210,7 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
   // An uncached bound kernel dies with this call: never remember it.
   if (memoizable && uncached == nullptr) kernel->memo.Insert(entry);
-  return Run(entry, args, params.stream)
+  return Run(entry, args, params.stream, grid)
       .Annotate("config " + decision.config.config.ToString() + " on device " +
                 std::to_string(params.device_index));
 }

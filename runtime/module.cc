@@ -122,6 +122,8 @@ Status LoadBundle(hrt_runtime_t* runtime, std::vector<uint8_t> bytes, std::strin
     hrt_kernel_t* kernel = module->kernels[i];
     kernel->bundle_kernel = kernels.bundle_index[i];
     const bundle::KernelView& k = module->bundle->kernel(kernel->bundle_kernel);
+    kernel->triton_abi = k.triton_abi;
+    kernel->scratch_params = k.scratch_params;
     for (const bundle::VariantView& v : module->bundle->variants_of(k)) {
       kernel->variants_have_shape_rules |= v.rule_count > 0;
     }

@@ -28,6 +28,10 @@ struct hrt_kernel_t {
   // Whether any of the kernel's variants has shape rules (selection then
   // depends on the launch's shapes).
   bool variants_have_shape_rules = false;
+  // Compiled by Triton (bundle kernel flag): the IR declares the signature
+  // only; the launch gives the grid; only CUDA variants can run it.
+  bool triton_abi = false;
+  uint32_t scratch_params = 0;
 };
 
 struct hrt_module_t {

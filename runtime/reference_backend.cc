@@ -32,7 +32,7 @@ void ReferenceDestroy(Device* device) {
 
 Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
                        std::span<const KernelArg> args, void* stream, uint64_t /*code_id*/,
-                       const LaunchCode* /*code*/) {
+                       const LaunchCode* /*code*/, const uint32_t* /*grid*/) {
   if (stream != nullptr) {
     return InvalidArgument(
         "stream must be NULL on the CPU reference device (it runs launches synchronously)");

@@ -16,6 +16,7 @@
 #include "runtime/bundle/json_writer.h"
 #include "runtime/bundle/ptx_header.h"
 #include "runtime/bundle/reader.h"
+#include "runtime/bundle/triton_import.h"
 #include "runtime/bundle/writer.h"
 #include "runtime/select/arch.h"
 #include "tools/cli_util.h"
@@ -27,6 +28,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: helionrt bundle build -o OUT [options] FILE.tile ...\n"
     "       helionrt bundle inspect FILE [--json] [--verify]\n"
+    "       helionrt bundle import-triton -o OUT DIR ...\n"
     "\n"
     "build options:\n"
     "  -o OUT                       the bundle to write\n"
@@ -38,7 +40,11 @@ constexpr char kUsage[] =
     "  --payload KERNEL:KIND:ARCH:FILE  add a precompiled cubin or ptx (repeatable)\n"
     "  --json                       print the summary as JSON\n"
     "\n"
-    "Dtype parameters a config leaves unbound get one variant per candidate.\n";
+    "Dtype parameters a config leaves unbound get one variant per candidate.\n"
+    "\n"
+    "import-triton: each DIR holds a Triton-compiled kernel (triton_metadata.json,\n"
+    "signature.json, kernel.ptx, kernel.cubin; tests/fixtures/triton/README.md).\n"
+    "Launch imported kernels with hrt_launch_params_t.grid set.\n";
 
 //===----------------------------------------------------------------------===//
 // bundle build
@@ -492,6 +498,37 @@ int BundleInspect(Args args) {
   return kExitOk;
 }
 
+//===----------------------------------------------------------------------===//
+// bundle import-triton
+//===----------------------------------------------------------------------===//
+
+int BundleImportTriton(Args args) {
+  static constexpr FlagSpec kFlags[] = {{"-o", true, false}};
+  Result<ParsedArgs> parsed = ParseArgs(args, kFlags);
+  if (!parsed.ok()) return UsageError(parsed.status().message(), kUsage);
+  const std::optional<std::string> output = parsed->Value("-o");
+  if (!output) return UsageError("bundle import-triton needs -o OUT", kUsage);
+  if (parsed->positionals.empty()) {
+    return UsageError("bundle import-triton needs at least one DIR", kUsage);
+  }
+  bundle::Contents contents;
+  size_t variants = 0;
+  for (const std::string& dir : parsed->positionals) {
+    Result<bundle::KernelEntry> kernel = bundle::ImportTritonKernel(dir);
+    if (!kernel.ok()) return Fail(kernel.take_status().Annotate("import '" + dir + "'"));
+    variants += kernel->variants.size();
+    contents.kernels.push_back(std::move(*kernel));
+  }
+  Result<std::vector<uint8_t>> bytes = bundle::WriteBundle(contents);
+  if (!bytes.ok()) return Fail(bytes.take_status().Annotate("bundle"));
+  if (Status s = WriteFile(*output, *bytes); !s.ok()) return Fail(s);
+  if (*output != "-") {
+    std::printf("imported %zu Triton kernel(s), %zu variant(s) into %s (%zu bytes)\n",
+                contents.kernels.size(), variants, output->c_str(), bytes->size());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int CmdBundle(Args args) {
@@ -499,6 +536,7 @@ int CmdBundle(Args args) {
   if (WantsHelp(args) || args[0] == "help") return PrintHelp(kUsage);
   if (args[0] == "build") return BundleBuild(args.subspan(1));
   if (args[0] == "inspect") return BundleInspect(args.subspan(1));
+  if (args[0] == "import-triton") return BundleImportTriton(args.subspan(1));
   return UsageError("unknown bundle subcommand '" + std::string(args[0]) + "'", kUsage);
 }
 

@@ -552,6 +552,12 @@ typedef struct hrt_launch_params_t {
   // Config entries; each names a tunable or dtype parameter at most once.
   const hrt_config_entry_t* config;
   size_t config_count;
+  // Blocks along x, y, z for kernels that take their grid from the caller:
+  // kernels imported from Triton (`helionrt bundle import-triton`), whose
+  // grid rule lives in the caller's code as it does in Triton's launcher.
+  // Must be all zero for tile-IR kernels, which compute their grid from the
+  // shapes.
+  uint32_t grid[3];
 } hrt_launch_params_t;
 
 // Fills |params| with an empty launch on device 0 (the best device): struct_size set,

@@ -106,6 +106,10 @@ struct KernelEntry {
   std::vector<uint8_t> ir;
   std::vector<TunableSummary> tunables;
   std::vector<VariantEntry> variants;  // in preference order for equal ranks
+  // Compiled by Triton (format.h: kKernelFlagTritonAbi): |ir| declares the
+  // signature only; variants take |scratch_params| trailing NULL pointers.
+  bool triton_abi = false;
+  uint32_t scratch_params = 0;
 
   friend bool operator==(const KernelEntry&, const KernelEntry&) = default;
 };

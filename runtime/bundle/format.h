@@ -29,8 +29,10 @@
 // multiple of its record size, and the record count is size / record size):
 //   1 strings    u32 count, then count x {u32 length, bytes, 0x00}; no string
 //                holds a NUL byte
-//   2 kernels    24 bytes: u32 name, u32 flags (0), u32 ir blob (or
-//                kNoBlob), u32 first tunable, u32 tunable count, u32 reserved
+//   2 kernels    24 bytes: u32 name, u32 flags (minor 1: bit 0 Triton ABI;
+//                other bits must be 0), u32 ir blob (or kNoBlob), u32 first
+//                tunable, u32 tunable count, u32 scratch params (Triton ABI:
+//                trailing NULL pointer params, <= kMaxScratchParams; else 0)
 //   3 tunables   24 bytes: u32 name, u32 first value (in ints), u32 value
 //                count (>= 1), u32 reserved, i64 default
 //   4 ints       8 bytes: i64 (tunable candidates)
@@ -60,7 +62,13 @@ namespace hrt::bundle::format {
 
 inline constexpr uint8_t kMagic[8] = {'H', 'R', 'T', 'B', 'N', '\0', '\r', '\n'};
 inline constexpr uint16_t kMajor = 1;
-inline constexpr uint16_t kMinor = 0;
+inline constexpr uint16_t kMinor = 1;
+// Kernel record flags (minor 1). A Triton-ABI kernel was compiled by Triton:
+// its IR only declares the signature (no body to interpret or compile), its
+// variants take tensors as bare pointers and scalars by value, followed by
+// |scratch params| NULL pointers, and its grid comes from the launch.
+inline constexpr uint32_t kKernelFlagTritonAbi = 1u << 0;
+inline constexpr uint32_t kMaxScratchParams = 8;
 
 inline constexpr size_t kHeaderSize = 40;
 inline constexpr size_t kHeaderVersionOffset = 8;

@@ -57,6 +57,9 @@ std::string InspectText(const BundleView& bundle) {
     const KernelView& kv = bundle.kernel(k);
     s += "kernel " + std::to_string(k) + " '" + std::string(kv.name) + "': ";
     s += kv.has_ir() ? "IR " + BlobText(bundle.blob(kv.ir_blob)) : std::string("no IR");
+    if (kv.triton_abi) {
+      s += ", Triton ABI (" + std::to_string(kv.scratch_params) + " scratch params)";
+    }
     s += ", " + std::to_string(kv.tunable_count) + " tunables, " +
          std::to_string(kv.variant_count) + " variants\n";
     for (const TunableView& t : bundle.tunables_of(kv)) {
@@ -140,6 +143,8 @@ std::string InspectJson(const BundleView& bundle) {
     } else {
       j.Null();
     }
+    j.Field("triton_abi", kv.triton_abi);
+    j.Field("scratch_params", kv.scratch_params);
     j.Key("tunables");
     j.BeginArray();
     for (const TunableView& t : bundle.tunables_of(kv)) {

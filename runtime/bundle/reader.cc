@@ -342,14 +342,29 @@ class BundleParser {
       const auto name = [&] { return Record("kernel", i); };
       KernelView k;
       HRT_ASSIGN_OR_RETURN(k.name, String(le::LoadU32(r), name));
-      if (le::LoadU32(r + 4) != 0) return Corrupt(name() + ": flags are not 0");
+      const uint32_t flags = le::LoadU32(r + 4);
+      if ((flags & ~format::kKernelFlagTritonAbi) != 0) {
+        return Status(Code::kUnsupported,
+                      name() + ": unknown flags (a newer minor version of the format)");
+      }
+      k.triton_abi = (flags & format::kKernelFlagTritonAbi) != 0;
       k.ir_blob = le::LoadU32(r + 8);
       if (k.ir_blob != format::kNoBlob && k.ir_blob >= view_->blobs_.size()) {
         return Corrupt(name() + ": IR blob " + std::to_string(k.ir_blob) + " out of range");
       }
       k.first_tunable = le::LoadU32(r + 12);
       k.tunable_count = le::LoadU32(r + 16);
-      if (le::LoadU32(r + 20) != 0) return Corrupt(name() + ": reserved field is not 0");
+      k.scratch_params = le::LoadU32(r + 20);
+      if (!k.triton_abi && k.scratch_params != 0) {
+        return Corrupt(name() + ": scratch params without the Triton ABI");
+      }
+      if (k.scratch_params > format::kMaxScratchParams) {
+        return Corrupt(name() + ": more than " + std::to_string(format::kMaxScratchParams) +
+                       " scratch params");
+      }
+      if (k.triton_abi && k.ir_blob == format::kNoBlob) {
+        return Corrupt(name() + ": a Triton-ABI kernel without its signature IR");
+      }
       if (k.first_tunable != next_tunable ||
           k.tunable_count > view_->tunables_.size() - next_tunable) {
         return Corrupt(name() + ": tunables do not follow the previous kernel's");
@@ -607,6 +622,8 @@ Result<Contents> ReadContents(const BundleView& view) {
     const KernelView& kv = view.kernel(k);
     KernelEntry kernel;
     kernel.name = std::string(kv.name);
+    kernel.triton_abi = kv.triton_abi;
+    kernel.scratch_params = kv.scratch_params;
     if (kv.has_ir()) {
       HRT_ASSIGN_OR_RETURN(const std::span<const uint8_t> ir, view.ReadIr(k, &scratch));
       kernel.ir.assign(ir.begin(), ir.end());

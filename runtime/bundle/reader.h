@@ -51,6 +51,8 @@ struct KernelView {
   uint32_t tunable_count = 0;
   uint32_t first_variant = 0;  // variants of a kernel are contiguous
   uint32_t variant_count = 0;
+  bool triton_abi = false;  // format.h: kKernelFlagTritonAbi
+  uint32_t scratch_params = 0;
 
   bool has_ir() const { return ir_blob != format::kNoBlob; }
 };

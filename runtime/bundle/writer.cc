@@ -156,6 +156,20 @@ Status ValidateKernel(const KernelEntry& kernel) {
   std::string problem = NameProblem(kernel.name);
   if (!problem.empty()) return InvalidArgument(problem);
   if (!kernel.ir.empty()) HRT_RETURN_IF_ERROR(CheckIrBlob(kernel));
+  if (kernel.triton_abi) {
+    if (kernel.ir.empty()) return InvalidArgument("a Triton-ABI kernel needs its signature IR");
+    if (kernel.scratch_params > format::kMaxScratchParams) {
+      return InvalidArgument("more than " + std::to_string(format::kMaxScratchParams) +
+                             " scratch params");
+    }
+    for (const VariantEntry& v : kernel.variants) {
+      if (v.target.backend != HRT_BACKEND_CUDA) {
+        return InvalidArgument("a Triton-ABI kernel's variants must be CUDA code");
+      }
+    }
+  } else if (kernel.scratch_params != 0) {
+    return InvalidArgument("scratch params without the Triton ABI");
+  }
   for (const TunableSummary& t : kernel.tunables) {
     problem = NameProblem(t.name);
     if (problem.empty()) problem = TunableProblem(t.candidates, t.default_value);
@@ -218,7 +232,7 @@ Result<std::vector<uint8_t>> WriteBundle(const Contents& contents, const WriteOp
   for (size_t k = 0; k < contents.kernels.size(); ++k) {
     const KernelEntry& kernel = contents.kernels[k];
     le::PutU32(&kernels, strings.Intern(kernel.name));
-    le::PutU32(&kernels, 0);  // flags
+    le::PutU32(&kernels, kernel.triton_abi ? format::kKernelFlagTritonAbi : 0);
     uint32_t ir_blob = format::kNoBlob;
     if (!kernel.ir.empty()) {
       HRT_ASSIGN_OR_RETURN(ir_blob, blobs.Add(kernel.ir));
@@ -226,7 +240,7 @@ Result<std::vector<uint8_t>> WriteBundle(const Contents& contents, const WriteOp
     le::PutU32(&kernels, ir_blob);
     le::PutU32(&kernels, U32(tunables.size() / format::kTunableRecordSize));
     le::PutU32(&kernels, U32(kernel.tunables.size()));
-    le::PutU32(&kernels, 0);  // reserved
+    le::PutU32(&kernels, kernel.scratch_params);
     for (const TunableSummary& t : kernel.tunables) {
       le::PutU32(&tunables, strings.Intern(t.name));
       le::PutU32(&tunables, U32(ints.size() / format::kIntRecordSize));

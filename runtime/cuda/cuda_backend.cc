@@ -28,9 +28,9 @@ void RuntimeDestroy(runtime::Device* device) {
 
 Status RuntimeLaunch(runtime::Device* device, const ir::BoundKernel& kernel,
                      std::span<const runtime::KernelArg> args, void* stream, uint64_t code_id,
-                     const runtime::LaunchCode* code) {
+                     const runtime::LaunchCode* code, const uint32_t* grid) {
   return Cast(device)->device->LaunchBound(kernel, args, static_cast<CUstream>(stream), code_id,
-                                           code);
+                                           code, grid);
 }
 
 const runtime::DeviceVTable kRuntimeDeviceVTable = {

@@ -157,8 +157,8 @@ Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadCubin(const ir::BoundKer
 }
 
 Status CudaDevice::Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
-                          CUstream stream) const {
-  return cuda::Launch(*driver_, kernel.plan, args, stream);
+                          CUstream stream, const uint32_t* grid) const {
+  return cuda::Launch(*driver_, kernel.plan, args, stream, grid);
 }
 
 Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(const ir::BoundKernel& kernel,
@@ -178,6 +178,8 @@ Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(const ir::BoundK
   auto annotated = [&](Result<std::unique_ptr<CompiledKernel>> r,
                        const char* kind) -> Result<std::unique_ptr<CompiledKernel>> {
     if (!r.ok()) return r.take_status().Annotate(label + " (" + kind + ")");
+    (*r)->plan.triton_abi = code.triton_abi;
+    (*r)->plan.scratch_params = code.scratch_params;
     return r;
   };
   switch (code.bundle->variant(code.variant).payload_kind) {
@@ -252,12 +254,13 @@ Result<const CompiledKernel*> CudaDevice::FindOrCompile(uint64_t code_id,
 
 Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel,
                                std::span<const runtime::KernelArg> args, CUstream stream,
-                               uint64_t code_id, const runtime::LaunchCode* code) {
+                               uint64_t code_id, const runtime::LaunchCode* code,
+                               const uint32_t* grid) {
   const CompiledKernel* compiled = Find(code_id, kernel);
   if (compiled == nullptr) {
     HRT_ASSIGN_OR_RETURN(compiled, FindOrCompile(code_id, kernel, code));
   }
-  return Launch(*compiled, args, stream);
+  return Launch(*compiled, args, stream, grid);
 }
 
 }  // namespace hrt::cuda

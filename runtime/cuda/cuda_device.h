@@ -98,8 +98,9 @@ class CudaDevice {
                                                     const KernelImage& image) const;
 
   // Enqueues |kernel| on |stream|. No allocation, lock or synchronization.
+  // |grid|: see cuda::Launch.
   Status Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
-                CUstream stream) const;
+                CUstream stream, const uint32_t* grid = nullptr) const;
 
   // Loads a bundle variant's payload (cubin, or PTX through the JIT) for
   // |kernel|, which must be bound to the variant's config.
@@ -111,7 +112,8 @@ class CudaDevice {
   // JIT-compiles PTX; reuses that code afterwards. Lookups of known kernels
   // take no lock and do not allocate.
   Status LaunchBound(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args,
-                     CUstream stream, uint64_t code_id, const runtime::LaunchCode* code);
+                     CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
+                     const uint32_t* grid = nullptr);
 
  private:
   CudaDevice() = default;

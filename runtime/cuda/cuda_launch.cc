@@ -1,5 +1,6 @@
 #include "runtime/cuda/cuda_launch.h"
 
+#include <cstring>
 #include <string>
 
 #include "codegen/ir/expr.h"
@@ -92,10 +93,73 @@ Result<Grid> LaunchGrid(const ir::BoundKernel& bound, std::span<const runtime::K
   return grid;
 }
 
+namespace {
+
+// Triton's calling convention: one kernel parameter per IR parameter (a
+// tensor's address, or a scalar in its own width), then the NULL scratch
+// pointers; the grid is the caller's.
+Status LaunchTriton(const Driver& driver, const LaunchPlan& plan,
+                    std::span<const runtime::KernelArg> args, CUstream stream,
+                    const uint32_t* grid) {
+  if (grid == nullptr) return InvalidArgument("a Triton-compiled kernel needs the launch's grid");
+  if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return Status::Ok();
+  if (grid[1] > kMaxGridYZ || grid[2] > kMaxGridYZ) {
+    return OutOfRange("grid y and z are at most " + std::to_string(kMaxGridYZ));
+  }
+  const auto& params = plan.kernel->kernel.params;
+  const size_t count = params.size() + plan.scratch_params;
+  if (count > kMaxParamSlots || args.size() != params.size()) {
+    return InvalidArgument("bad argument count for a Triton-compiled kernel");
+  }
+  // One 8-byte slot per parameter; the driver reads each parameter's own
+  // width from the start of its slot.
+  alignas(16) uint64_t slots[kMaxParamSlots];
+  void* pointers[kMaxParamSlots];
+  for (size_t p = 0; p < count; ++p) {
+    slots[p] = 0;  // scratch pointers stay NULL
+    pointers[p] = &slots[p];
+  }
+  for (size_t p = 0; p < params.size(); ++p) {
+    if (params[p].kind == ir::ParamKind::kTensor) {
+      slots[p] = args[p].address;
+      continue;
+    }
+    switch (params[p].elem.dtype()) {
+      case ir::DType::kI32: {
+        const auto v = static_cast<int32_t>(args[p].i);
+        std::memcpy(&slots[p], &v, sizeof v);
+        break;
+      }
+      case ir::DType::kI64: std::memcpy(&slots[p], &args[p].i, sizeof(int64_t)); break;
+      case ir::DType::kF32: {
+        const auto v = static_cast<float>(args[p].f);
+        std::memcpy(&slots[p], &v, sizeof v);
+        break;
+      }
+      default:
+        return Unsupported("scalar parameter " + std::to_string(p) + " of type " +
+                           ir::DTypeName(params[p].elem.dtype()) +
+                           " in a Triton-compiled kernel (i32, i64 and f32 are supported)");
+    }
+  }
+  ScopedContext scope(driver, plan.context);
+  HRT_RETURN_IF_ERROR(scope.status());
+  return driver.Check(driver.api().LaunchKernel(plan.function, grid[0], grid[1], grid[2],
+                                                plan.threads_per_block, 1, 1, plan.shared_bytes,
+                                                stream, count == 0 ? nullptr : pointers, nullptr),
+                      "cuLaunchKernel");
+}
+
+}  // namespace
+
 Status Launch(const Driver& driver, const LaunchPlan& plan,
-              std::span<const runtime::KernelArg> args, CUstream stream) {
+              std::span<const runtime::KernelArg> args, CUstream stream, const uint32_t* grid_in) {
   if (plan.kernel == nullptr || plan.function == nullptr) {
     return Status(Code::kFailedPrecondition, "launch plan not prepared");
+  }
+  if (plan.triton_abi) return LaunchTriton(driver, plan, args, stream, grid_in);
+  if (grid_in != nullptr) {
+    return InvalidArgument("a tile-IR kernel computes its grid: the launch must not give one");
   }
   HRT_ASSIGN_OR_RETURN(const Grid grid, LaunchGrid(*plan.kernel, args));
   if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return Status::Ok();

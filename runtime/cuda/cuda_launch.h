@@ -38,6 +38,10 @@ struct LaunchPlan {
   ptx::ParamLayout layout;
   uint32_t threads_per_block = 0;
   uint32_t shared_bytes = 0;  // dynamic shared memory per block
+  // Triton-compiled code (runtime::LaunchCode): bare pointers and scalar
+  // values, then |scratch_params| NULL pointers; the grid is the launch's.
+  bool triton_abi = false;
+  uint32_t scratch_params = 0;
 };
 
 // Checks the kernel fits Launch()'s bounds and opts |function| into
@@ -55,7 +59,10 @@ Result<Grid> LaunchGrid(const ir::BoundKernel& kernel, std::span<const runtime::
 
 // Marshals |args| and enqueues the kernel on |stream| (NULL: the context's
 // default stream). A grid with a zero axis launches nothing.
+// |grid| (3 values, may be NULL) replaces the kernel's grid; Triton-ABI plans
+// require it, tile-IR plans refuse it.
 Status Launch(const Driver& driver, const LaunchPlan& plan,
-              std::span<const runtime::KernelArg> args, CUstream stream);
+              std::span<const runtime::KernelArg> args, CUstream stream,
+              const uint32_t* grid = nullptr);
 
 }  // namespace hrt::cuda

@@ -17,6 +17,7 @@
 #include "helionrt/helionrt.h"
 #include "kernels/testing/load_kernel.h"
 #include "runtime/bundle/from_ir.h"
+#include "runtime/bundle/triton_import.h"
 #include "runtime/bundle/writer.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/select/arch.h"
@@ -249,6 +250,122 @@ TEST_F(BundleLaunchTest, RunsInTheEnginesContext) {
   const std::vector<uint8_t> bytes = Bundle({PtxVariant(ir::DType::kF32)});
   const std::vector<std::string> log = RunVectorAdd(bytes, HRT_DTYPE_F32, context_);
   EXPECT_TRUE(LogHas(log, "running bundle variant 0 (ptx)")) << ::testing::PrintToString(log);
+}
+
+// tests/fixtures/triton: the source tree's, else ./tests/fixtures/triton (a
+// copy of the repository root, as on the device machine).
+std::string TritonFixture(const std::string& name) {
+  const std::string built_in = std::string(HRT_SOURCE_DIR) + "/tests/fixtures/triton/" + name;
+  if (std::ifstream(built_in + "/signature.json")) return built_in;
+  return "tests/fixtures/triton/" + name;
+}
+
+std::vector<uint8_t> ReadBytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(file), {});
+}
+
+// The kernels Triton compiled on the H100 (tests/fixtures/triton), imported
+// into a bundle, launched through the C API with the grid Triton's launcher
+// used, on inputs and against outputs PyTorch made (bitwise f32).
+TEST_F(BundleLaunchTest, TritonImportedKernelsMatchPyTorch) {
+  bundle::Contents contents;
+  for (const char* name : {"vector_add", "row_scale"}) {
+    auto k = bundle::ImportTritonKernel(TritonFixture(name));
+    ASSERT_TRUE(k.ok()) << k.status().message();
+    contents.kernels.push_back(std::move(*k));
+  }
+  auto bytes = bundle::WriteBundle(contents, {});
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  std::vector<std::string> log;
+  hrt_runtime_options_t options;
+  hrt_runtime_options_init(&options);
+  options.log_callback = CollectLog;
+  options.log_user_data = &log;
+  options.log_min_level = HRT_LOG_LEVEL_INFO;
+  hrt_runtime_t* runtime = nullptr;
+  ASSERT_EQ(hrt_runtime_create(&options, &runtime), HRT_OK);
+  hrt_module_t* module = nullptr;
+  ASSERT_EQ(hrt_module_load(runtime, bytes->data(), bytes->size(), &module), HRT_OK)
+      << hrt_last_error_message();
+  const DriverApi& api = driver_->api();
+
+  auto tensor_arg = [](CUdeviceptr address, int64_t n) {
+    hrt_arg_t a{};
+    a.kind = HRT_ARG_KIND_TENSOR;
+    a.value.tensor.address = address;
+    a.value.tensor.dtype = HRT_DTYPE_F32;
+    a.value.tensor.rank = 1;
+    a.value.tensor.shape[0] = n;
+    a.value.tensor.strides[0] = 1;
+    return a;
+  };
+  auto upload = [&](const std::vector<uint8_t>& host) {
+    const CUdeviceptr d = Alloc(host.size());
+    EXPECT_EQ(api.MemcpyHtoD(d, host.data(), host.size()), CUDA_SUCCESS);
+    return d;
+  };
+
+  {  // add_kernel(x, y, out, n_elements), grid [cdiv(n, 1024)]
+    const std::string dir = TritonFixture("vector_add");
+    const std::vector<uint8_t> x = ReadBytes(dir + "/x.bin"), y = ReadBytes(dir + "/y.bin"),
+                               want = ReadBytes(dir + "/out.bin");
+    const int64_t n = 2500;
+    ASSERT_EQ(want.size(), static_cast<size_t>(n) * 4);
+    const std::vector<uint8_t> zeros(want.size(), 0);
+    const CUdeviceptr dx = upload(x), dy = upload(y), dout = upload(zeros);
+    hrt_kernel_t* kernel = nullptr;
+    ASSERT_EQ(hrt_module_get_kernel(module, "add_kernel", &kernel), HRT_OK);
+    hrt_arg_t args[4] = {tensor_arg(dx, n), tensor_arg(dy, n), tensor_arg(dout, n)};
+    args[3].kind = HRT_ARG_KIND_INT;
+    args[3].value.i = n;
+    hrt_launch_params_t params;
+    hrt_launch_params_init(&params);
+    params.stream = stream_;
+    params.args = args;
+    params.arg_count = 4;
+    params.grid[0] = static_cast<uint32_t>((n + 1023) / 1024);
+    params.grid[1] = params.grid[2] = 1;
+    for (int launch = 0; launch < 2; ++launch) {
+      ASSERT_EQ(hrt_kernel_launch(kernel, &params), HRT_OK) << hrt_last_error_message();
+    }
+    ASSERT_EQ(api.StreamSynchronize(stream_), CUDA_SUCCESS);
+    std::vector<uint8_t> got(want.size());
+    ASSERT_EQ(api.MemcpyDtoH(got.data(), dout, got.size()), CUDA_SUCCESS);
+    EXPECT_TRUE(got == want) << "add_kernel output differs from PyTorch's";
+    EXPECT_TRUE(LogHas(log, "running bundle variant 0 (cubin)")) << ::testing::PrintToString(log);
+  }
+  {  // row_scale_kernel(x, out, s, stride, n), grid [rows]
+    const std::string dir = TritonFixture("row_scale");
+    const std::vector<uint8_t> x = ReadBytes(dir + "/x.bin"), want = ReadBytes(dir + "/out.bin");
+    const int64_t rows = 6, stride = 320, n = 300;
+    ASSERT_EQ(want.size(), static_cast<size_t>(rows * stride) * 4);
+    const std::vector<uint8_t> zeros(want.size(), 0);
+    const CUdeviceptr dx = upload(x), dout = upload(zeros);
+    hrt_kernel_t* kernel = nullptr;
+    ASSERT_EQ(hrt_module_get_kernel(module, "row_scale_kernel", &kernel), HRT_OK);
+    hrt_arg_t args[5] = {tensor_arg(dx, rows * stride), tensor_arg(dout, rows * stride)};
+    args[2].kind = HRT_ARG_KIND_FLOAT;
+    args[2].value.f = -1.25;
+    args[3].kind = HRT_ARG_KIND_INT;
+    args[3].value.i = stride;
+    args[4].kind = HRT_ARG_KIND_INT;
+    args[4].value.i = n;
+    hrt_launch_params_t params;
+    hrt_launch_params_init(&params);
+    params.stream = stream_;
+    params.args = args;
+    params.arg_count = 5;
+    params.grid[0] = static_cast<uint32_t>(rows);
+    params.grid[1] = params.grid[2] = 1;
+    ASSERT_EQ(hrt_kernel_launch(kernel, &params), HRT_OK) << hrt_last_error_message();
+    ASSERT_EQ(api.StreamSynchronize(stream_), CUDA_SUCCESS);
+    std::vector<uint8_t> got(want.size());
+    ASSERT_EQ(api.MemcpyDtoH(got.data(), dout, got.size()), CUDA_SUCCESS);
+    EXPECT_TRUE(got == want) << "row_scale_kernel output differs from PyTorch's";
+  }
+  EXPECT_EQ(hrt_module_destroy(module), HRT_OK);
+  EXPECT_EQ(hrt_runtime_destroy(runtime), HRT_OK);
 }
 
 }  // namespace

@@ -543,7 +543,7 @@ TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
   }
   for (int launch = 0; launch < 2; ++launch) {
     const Status s = device->vtable->launch(device, *bound, args, stream_, /*code_id=*/1,
-                                            /*code=*/nullptr);
+                                            /*code=*/nullptr, /*grid=*/nullptr);
     ASSERT_TRUE(s.ok()) << s.message();
   }
   ASSERT_TRUE(Ok(api.StreamSynchronize(stream_), "cuStreamSynchronize"));

@@ -916,7 +916,17 @@ TEST(BundleTest, RejectsBadRecordReferences) {
                 "string index 5000 out of range");
   ExpectCorrupt(patch_u32(kSectionKernels, kKernelRecordSize, 1, 8, 7), "IR blob 7 out of range");
   ExpectCorrupt(patch_u32(kSectionKernels, kKernelRecordSize, 1, 16, 1), "tunables do not follow");
-  ExpectCorrupt(patch_u32(kSectionKernels, kKernelRecordSize, 2, 4, 1), "flags are not 0");
+  // Kernel flags (minor 1): the Triton ABI needs the signature IR; scratch
+  // params need the ABI and stay at most 8; unknown bits are a newer minor.
+  ExpectCorrupt(patch_u32(kSectionKernels, kKernelRecordSize, 2, 4, 1),
+                "a Triton-ABI kernel without its signature IR");
+  ExpectCorrupt(patch_u32(kSectionKernels, kKernelRecordSize, 0, 20, 2),
+                "scratch params without the Triton ABI");
+  {
+    const Status s = patch_u32(kSectionKernels, kKernelRecordSize, 0, 4, 2);
+    EXPECT_EQ(s.code(), Code::kUnsupported) << s.message();
+    EXPECT_NE(s.message().find("unknown flags"), std::string::npos) << s.message();
+  }
   ExpectCorrupt(patch_u32(kSectionTunables, kTunableRecordSize, 0, 8, 3),
                 "do not follow the previous tunable");
   ExpectCorrupt(patch_u32(kSectionConfig, kConfigRecordSize, 0, 4, 1), "reserved field");
@@ -1194,7 +1204,7 @@ TEST(BundleTest, InspectDescribesEveryKernelAndVariant) {
   ASSERT_TRUE(view.ok());
   const std::string text = InspectText(*view);
   for (const char* fragment :
-       {"bundle format 1.0", "4 kernels, 6 variants, 7 blobs", "kernel 0 'vector_add': IR",
+       {"bundle format 1.1", "4 kernels, 6 variants, 7 blobs", "kernel 0 'vector_add': IR",
         "tunable BLOCK in {128, 256, 512, 1024} = 256", "variant 0: cubin sm_90a for cuda",
         "driver >= 12.0 (12000)", "features tma,wgmma", "config: BLOCK=1024 WARPS=8 T=11",
         "64 registers/thread, 1024 + 49152 bytes shared memory", "256 threads/block",
