@@ -219,7 +219,11 @@ Status LoadFromFile(hrt_runtime_t* runtime, const char* path, hrt_module_t** out
   const std::string path_string(path);
   HRT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadFile(path_string));
   if (bytes.empty()) return InvalidArgument("'" + path_string + "' is empty");
-  return LoadModule(runtime, bytes, path_string, out_module).Annotate("load '" + path_string + "'");
+  // A bundle keeps its bytes: hand over the file's instead of copying them.
+  Status s = bundle::LooksLikeBundle(bytes)
+                 ? LoadBundle(runtime, std::move(bytes), path_string, out_module)
+                 : LoadModule(runtime, bytes, path_string, out_module);
+  return s.Annotate("load '" + path_string + "'");
 }
 
 Status DestroyModule(hrt_module_t* module) {
