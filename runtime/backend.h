@@ -96,6 +96,27 @@ struct DeviceVTable {
   // grid is the kernel's grid expressions evaluated on the shapes.
   Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const KernelArg> args,
                    void* stream, uint64_t code_id, const LaunchCode* code, const uint32_t* grid);
+  // How the code of (|code_id|, |kernel|, |code|) reached the device, for
+  // hrt_kernel_describe_launch: "PTX generated from the tile IR, JIT-compiled
+  // by the driver", "cubin from the helionrt cache"... Empty when it has not
+  // been loaded on this device yet.
+  std::string (*describe_code)(Device* device, const ir::BoundKernel& kernel, uint64_t code_id,
+                               const LaunchCode* code);
+
+  // Device memory, in the device's address space (what KernelArg::address
+  // holds). The runtime checks every range against the allocations it made
+  // before calling these, so backends see only valid ranges and sizes > 0.
+  // |alloc|: at least |size| bytes aligned to 256.
+  Status (*alloc)(Device* device, uint64_t size, uint64_t* out_address);
+  // |address| came from |alloc| and is not in use by queued work.
+  Status (*free)(Device* device, uint64_t address);
+  // Blocking copies: they wait for the work queued on |stream| (the caller's
+  // native stream, or NULL) and return when the data has arrived.
+  Status (*write)(Device* device, uint64_t dst, const void* src, uint64_t size, void* stream);
+  Status (*read)(Device* device, void* dst, uint64_t src, uint64_t size, void* stream);
+  // Waits for everything queued on |stream| (NULL: on the device's default
+  // stream or queue).
+  Status (*synchronize)(Device* device, void* stream);
 };
 
 // Base of every device object; at offset 0 of the backend's struct.
@@ -110,6 +131,24 @@ struct DeviceCreateOptions {
   // disabled, or at |cache_dir| (empty: the default location).
   bool cache_enabled = true;
   std::string cache_dir;
+
+  // Vulkan (runtime/vulkan, docs/vulkan-backend.md): the host engine's
+  // objects, borrowed (never destroyed). They apply to the Vulkan device
+  // whose physical device they name (matched by deviceUUID); other Vulkan
+  // devices create their own. |vulkan_instance| alone: devices are created
+  // in it. With |vulkan_device|, also |vulkan_queue| (of family
+  // |vulkan_queue_family|, with compute) is required, and the engine must have
+  // enabled bufferDeviceAddress and shaderInt64 (and, to use them, the
+  // features listed in the doc); |vulkan_physical_device| NULL: found by UUID.
+  void* vulkan_instance = nullptr;         // VkInstance
+  void* vulkan_physical_device = nullptr;  // VkPhysicalDevice
+  void* vulkan_device = nullptr;           // VkDevice
+  void* vulkan_queue = nullptr;            // VkQueue
+  uint32_t vulkan_queue_family = 0;
+  // The engine's PFN_vkGetInstanceProcAddr; NULL: libvulkan.so.1's.
+  void* vulkan_get_instance_proc_addr = nullptr;
+  // Run under VK_LAYER_KHRONOS_validation (also: HELIONRT_VULKAN_VALIDATION=1).
+  bool vulkan_validation = false;
 };
 
 struct BackendFactory {

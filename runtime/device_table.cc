@@ -10,10 +10,13 @@ DeviceTable::~DeviceTable() {
   }
 }
 
-void DeviceTable::Enumerate(const DeviceCreateOptions& options,
+void DeviceTable::Enumerate(const DeviceCreateOptions& options, uint32_t backends,
                             const std::function<void(const std::string&)>& warn) {
   options_ = options;
+  backends |= 1u << HRT_BACKEND_CPU_REFERENCE;
   for (const BackendFactory* factory : RegisteredBackends()) {
+    const auto bit = static_cast<uint32_t>(factory->backend);
+    if (bit >= 32 || (backends & (1u << bit)) == 0) continue;
     std::vector<DeviceDesc> found;
     Status s = factory->enumerate(&found);
     if (!s.ok()) {

@@ -22,10 +22,11 @@ class DeviceTable {
   // Destroys every device that was created, through its vtable.
   ~DeviceTable();
 
-  // Enumerates every registered backend. A backend whose enumerate fails is
-  // skipped and reported through |warn|; it does not fail the runtime.
-  // |options| apply to every device created later.
-  void Enumerate(const DeviceCreateOptions& options,
+  // Enumerates the registered backends whose bit (1u << hrt_backend_t) is
+  // set in |backends|, and always the reference backend. A backend whose
+  // enumerate fails is skipped and reported through |warn|; it does not fail
+  // the runtime. |options| apply to every device created later.
+  void Enumerate(const DeviceCreateOptions& options, uint32_t backends,
                  const std::function<void(const std::string&)>& warn);
 
   size_t size() const { return slots_.size(); }

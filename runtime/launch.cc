@@ -18,6 +18,7 @@
 #include "runtime/module.h"
 #include "runtime/runtime.h"
 #include "runtime/select/selection.h"
+#include "runtime/text_out.h"
 #include "runtime/versioned_struct.h"
 
 namespace hrt::runtime {
@@ -59,6 +60,9 @@ size_t ShapeValues(const ir::Kernel& k, std::span<const hrt_arg_t> args,
 struct Decision {
   LaunchConfig config;
   std::optional<LaunchCode> code;
+  // Why this code: "bundle variant 3 (cubin)", "code generated from the tile
+  // IR: <why no variant>" (hrt_kernel_describe_launch).
+  std::string why;
 };
 
 Status NoCodegenForTritonKernels(void* /*user_data*/, const select::Fingerprint& /*device*/) {
@@ -77,8 +81,12 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
         "the kernel was compiled by Triton and runs only on CUDA devices; this is the CPU "
         "reference device");
   }
-  if (kernel->bundle_kernel == kNotFromBundle || !module->bundle ||
-      desc.backend == HRT_BACKEND_CPU_REFERENCE) {
+  if (desc.backend == HRT_BACKEND_CPU_REFERENCE) {
+    d.why = "tile IR";
+    return d;
+  }
+  if (kernel->bundle_kernel == kNotFromBundle || !module->bundle) {
+    d.why = "code generated from the tile IR (the module is not a bundle)";
     return d;
   }
   const bundle::BundleView& bundle = *module->bundle;
@@ -103,6 +111,7 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
                        select::Select(bundle, kernel->bundle_kernel, desc.selection_fingerprint,
                                       std::span(shapes.data(), shape_count), options));
   if (choice.kind != select::DecisionKind::kVariant) {
+    d.why = "code generated from the tile IR (" + choice.codegen_reason + ")";
     Log(*module->runtime, HRT_LOG_LEVEL_INFO,
         [&] { return KernelLabel(*kernel) + ": generating code (" + choice.codegen_reason + ")"; });
     return d;
@@ -129,6 +138,8 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   code.triton_abi = kernel->triton_abi;
   code.scratch_params = kernel->scratch_params;
   d.code = code;
+  d.why = "bundle variant " + std::to_string(choice.variant) + " (" +
+          bundle::PayloadKindName(v.payload_kind) + ")";
   Log(*module->runtime, HRT_LOG_LEVEL_INFO, [&] {
     return KernelLabel(*kernel) + ": running bundle variant " + std::to_string(choice.variant) +
            " (" + bundle::PayloadKindName(v.payload_kind) + ")";
@@ -151,9 +162,19 @@ Status Run(const MemoEntry& decision, std::span<const hrt_arg_t> args, void* str
                                          decision.code ? &*decision.code : nullptr, grid);
 }
 
-Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
+// A launch's parameters, checked.
+struct CheckedLaunch {
+  hrt_launch_params_t params;
+  std::span<const hrt_arg_t> args;
+  std::span<const hrt_config_entry_t> entries;
+  const uint32_t* grid = nullptr;  // Triton-ABI kernels only
+};
+
+Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
   HRT_RETURN_IF_ERROR(CheckKernel(kernel));
-  HRT_ASSIGN_OR_RETURN(const hrt_launch_params_t params, ReadVersionedStruct(params_in, "params"));
+  CheckedLaunch c;
+  HRT_ASSIGN_OR_RETURN(c.params, ReadVersionedStruct(params_in, "params"));
+  const hrt_launch_params_t& params = c.params;
   if (params.args == nullptr && params.arg_count != 0) {
     return InvalidArgument("params.args is NULL but arg_count is " +
                            std::to_string(params.arg_count));
@@ -178,7 +199,20 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   if (!kernel->triton_abi && has_grid) {
     return InvalidArgument("params.grid must be zero: a tile-IR kernel computes its grid");
   }
-  const uint32_t* grid = kernel->triton_abi ? params.grid : nullptr;
+  c.args = args;
+  c.entries = entries;
+  c.grid = kernel->triton_abi ? c.params.grid : nullptr;
+  return c;
+}
+
+Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
+  HRT_ASSIGN_OR_RETURN(const CheckedLaunch checked, CheckLaunch(kernel, params_in));
+  const hrt_launch_params_t& params = checked.params;
+  const std::span<const hrt_arg_t> args = checked.args;
+  const std::span<const hrt_config_entry_t> entries = checked.entries;
+  const uint32_t* grid = checked.grid;
+  hrt_runtime_t* runtime = kernel->module->runtime;
+  const ir::Kernel& k = *kernel->ir;
 
   // Fast path: a decision made before for the same key.
   MemoKey key;
@@ -215,6 +249,29 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
                 std::to_string(params.device_index));
 }
 
+// hrt_kernel_describe_launch: the decision a launch with these parameters
+// gets, and what the device did with its code so far.
+Result<std::string> DescribeLaunch(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
+  HRT_ASSIGN_OR_RETURN(const CheckedLaunch checked, CheckLaunch(kernel, params_in));
+  hrt_runtime_t* runtime = kernel->module->runtime;
+  const uint32_t index = checked.params.device_index;
+  const DeviceDesc& desc = runtime->devices.desc(index);
+  HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, checked.entries, checked.args));
+  std::unique_ptr<ir::BoundKernel> uncached;
+  bool bound_now = false;
+  HRT_ASSIGN_OR_RETURN(const ir::BoundKernel* bound,
+                       kernel->bound.GetOrBind(*kernel->ir, decision.config.config,
+                                               decision.config.key, &uncached, &bound_now));
+  HRT_ASSIGN_OR_RETURN(Device * device, runtime->devices.Acquire(index));
+  const uint64_t code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
+  std::string loaded = device->vtable->describe_code(device, *bound, code_id,
+                                                     decision.code ? &*decision.code : nullptr);
+  if (loaded.empty()) loaded = "not loaded on the device yet";
+  return std::string(select::BackendName(desc.backend)) + " device " + std::to_string(index) +
+         " (" + desc.name + "): " + decision.why + "; config " + decision.config.config.ToString() +
+         "; " + loaded;
+}
+
 }  // namespace
 }  // namespace hrt::runtime
 extern "C" {
@@ -235,6 +292,21 @@ HRT_API hrt_status_t hrt_kernel_launch(hrt_kernel_t* kernel, const hrt_launch_pa
       s.Annotate(hrt::runtime::KernelLabel(*kernel));
     }
     return s;
+  });
+}
+
+HRT_API hrt_status_t hrt_kernel_describe_launch(hrt_kernel_t* kernel,
+                                                const hrt_launch_params_t* params, char* buffer,
+                                                size_t capacity, size_t* out_length) {
+  return hrt::runtime::Boundary("hrt_kernel_describe_launch", [&]() -> hrt::Status {
+    HRT_RETURN_IF_ERROR(hrt::runtime::CheckTextOut(buffer, capacity, out_length));
+    hrt::Result<std::string> text = hrt::runtime::DescribeLaunch(kernel, params);
+    if (!text.ok()) {
+      hrt::Status s = text.take_status();
+      if (hrt::runtime::CheckKernel(kernel).ok()) s.Annotate(hrt::runtime::KernelLabel(*kernel));
+      return s;
+    }
+    return hrt::runtime::WriteTextOut(text->data(), text->size(), buffer, capacity, out_length);
   });
 }
 

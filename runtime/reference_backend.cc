@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -30,13 +32,16 @@ void ReferenceDestroy(Device* device) {
   delete Cast(device);
 }
 
+Status CheckNoStream(void* stream) {
+  if (stream == nullptr) return Status::Ok();
+  return InvalidArgument(
+      "stream must be NULL on the CPU reference device (it runs everything synchronously)");
+}
+
 Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
                        std::span<const KernelArg> args, void* stream, uint64_t /*code_id*/,
                        const LaunchCode* /*code*/, const uint32_t* /*grid*/) {
-  if (stream != nullptr) {
-    return InvalidArgument(
-        "stream must be NULL on the CPU reference device (it runs launches synchronously)");
-  }
+  HRT_RETURN_IF_ERROR(CheckNoStream(stream));
   std::vector<interp::Arg> interp_args(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
     const KernelArg& in = args[i];
@@ -57,9 +62,61 @@ Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
   return interp::Run(kernel, interp_args);
 }
 
+std::string ReferenceDescribeCode(Device* /*device*/, const ir::BoundKernel& /*kernel*/,
+                                  uint64_t /*code_id*/, const LaunchCode* /*code*/) {
+  return "interpreted on the CPU by the reference interpreter";
+}
+
+// Device memory is host memory: an address is a host pointer.
+Status ReferenceAlloc(Device* /*device*/, uint64_t size, uint64_t* out_address) {
+  if (size > SIZE_MAX - 255) return Status(Code::kOutOfMemory, "allocation too large");
+  const size_t rounded = (static_cast<size_t>(size) + 255) & ~size_t{255};
+  void* p = std::aligned_alloc(256, rounded);
+  if (p == nullptr) {
+    return Status(Code::kOutOfMemory,
+                  "could not allocate " + std::to_string(size) + " bytes of host memory");
+  }
+  // Zeroed, so a kernel reading memory nobody wrote is deterministic.
+  std::memset(p, 0, rounded);
+  *out_address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
+  return Status::Ok();
+}
+
+void* HostPointer(uint64_t address) {
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(address));
+}
+
+Status ReferenceFree(Device* /*device*/, uint64_t address) {
+  std::free(HostPointer(address));
+  return Status::Ok();
+}
+
+Status ReferenceWrite(Device* /*device*/, uint64_t dst, const void* src, uint64_t size,
+                      void* stream) {
+  HRT_RETURN_IF_ERROR(CheckNoStream(stream));
+  std::memcpy(HostPointer(dst), src, static_cast<size_t>(size));
+  return Status::Ok();
+}
+
+Status ReferenceRead(Device* /*device*/, void* dst, uint64_t src, uint64_t size, void* stream) {
+  HRT_RETURN_IF_ERROR(CheckNoStream(stream));
+  std::memcpy(dst, HostPointer(src), static_cast<size_t>(size));
+  return Status::Ok();
+}
+
+Status ReferenceSynchronize(Device* /*device*/, void* stream) {
+  return CheckNoStream(stream);
+}
+
 const DeviceVTable kReferenceDeviceVTable = {
     .destroy = ReferenceDestroy,
     .launch = ReferenceLaunch,
+    .describe_code = ReferenceDescribeCode,
+    .alloc = ReferenceAlloc,
+    .free = ReferenceFree,
+    .write = ReferenceWrite,
+    .read = ReferenceRead,
+    .synchronize = ReferenceSynchronize,
 };
 
 uint64_t HostMemoryBytes() {

@@ -1,7 +1,12 @@
 // hrt_runtime_*: options, creation and destruction of the runtime.
 #include "runtime/runtime.h"
 
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
 #include "runtime/api_status.h"
+#include "runtime/select/fingerprint.h"
 #include "runtime/versioned_struct.h"
 
 namespace hrt::runtime {
@@ -15,6 +20,24 @@ hrt_runtime_options_t DefaultOptions() {
   options.log_min_level = HRT_LOG_LEVEL_WARNING;
   options.allocator = hrt_allocator_t{nullptr, nullptr, nullptr};
   return options;
+}
+
+// The backend mask $HELIONRT_BACKENDS names ("cuda,vulkan"); all backends
+// when it is unset or empty.
+Result<uint32_t> BackendsFromEnvironment() {
+  const char* env = std::getenv("HELIONRT_BACKENDS");
+  if (env == nullptr || env[0] == '\0') return ~uint32_t{0};
+  uint32_t mask = 0;
+  std::string_view rest(env);
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    Result<hrt_backend_t> backend = select::ParseBackendName(name);
+    if (!backend.ok()) return InvalidArgument(backend.status().message());
+    mask |= 1u << static_cast<uint32_t>(*backend);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return mask;
 }
 
 Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** out_runtime) {
@@ -42,8 +65,17 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
     create_options.cache_enabled = options.cache_dir[0] != '\0';
     create_options.cache_dir = options.cache_dir;
   }
+  uint32_t backends = options.backends;
+  if (backends == 0) {
+    Result<uint32_t> from_env = BackendsFromEnvironment();
+    if (!from_env.ok()) {
+      DeleteHandle(runtime->allocator, runtime);
+      return from_env.take_status().Annotate("$HELIONRT_BACKENDS");
+    }
+    backends = *from_env;
+  }
   try {
-    runtime->devices.Enumerate(create_options, [runtime](const std::string& m) {
+    runtime->devices.Enumerate(create_options, backends, [runtime](const std::string& m) {
       Log(*runtime, HRT_LOG_LEVEL_WARNING, [&] { return m; });
     });
   } catch (...) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/c_api.h"
+#include "runtime/device_memory.h"
 #include "runtime/device_table.h"
 #include "runtime/handle.h"
 
@@ -18,6 +19,9 @@ struct hrt_runtime_t {
   // Modules loaded and not yet destroyed; the runtime outlives them.
   std::atomic<uint32_t> live_modules{0};
   hrt::runtime::DeviceTable devices;
+  // After |devices|: destroyed first, freeing leftover allocations while the
+  // devices still exist.
+  hrt::runtime::DeviceMemory memory{&devices};
 };
 
 namespace hrt::runtime {

@@ -112,17 +112,75 @@ std::vector<DemoCase> MakeCases() {
   return cases;
 }
 
-// The path a launch takes on a device of this backend. Only the reference
-// interpreter exists in this version; GPU backends will report whether the
-// kernel came from a bundle variant, the cache, or codegen + JIT.
-const char* PathFor(hrt_backend_t b) {
-  return b == HRT_BACKEND_CPU_REFERENCE ? "tile-IR reference interpreter" : "?";
-}
-
 int Fail(const char* what, hrt_status_t s) {
   std::fprintf(stderr, "helionrt demo: %s failed: %s: %s\n", what, hrt_status_string(s),
                hrt_last_error_message());
   return 1;
+}
+
+// Device memory for one case's tensors, freed on every path out.
+class DeviceTensors {
+ public:
+  DeviceTensors(hrt_runtime_t* rt, uint32_t device) : rt_(rt), device_(device) {}
+  ~DeviceTensors() {
+    for (uint64_t a : addresses_) (void)hrt_device_free(rt_, device_, a);
+  }
+  DeviceTensors(const DeviceTensors&) = delete;
+  DeviceTensors& operator=(const DeviceTensors&) = delete;
+
+  // Copies |t| (its whole storage) to the device; appends its launch arg.
+  hrt_status_t Upload(HostTensor& t, std::vector<hrt_arg_t>* args) {
+    uint64_t address = 0;
+    hrt_status_t s = hrt_device_alloc(rt_, device_, t.byte_size(), &address);
+    if (s != HRT_OK) return s;
+    addresses_.push_back(address);
+    s = hrt_device_write(rt_, device_, address, t.bytes(), t.byte_size(), nullptr);
+    if (s == HRT_OK) args->push_back(t.ToApiArgAt(address));
+    return s;
+  }
+  // Copies tensor |index| back into |t|.
+  hrt_status_t Download(size_t index, HostTensor& t) {
+    return hrt_device_read(rt_, device_, t.bytes(), addresses_[index], t.byte_size(), nullptr);
+  }
+
+ private:
+  hrt_runtime_t* rt_;
+  uint32_t device_;
+  std::vector<uint64_t> addresses_;
+};
+
+// Runs |c| on |device|: upload, launch, wait, download. On failure returns
+// the status and leaves |what| naming the step.
+hrt_status_t RunCase(hrt_runtime_t* rt, uint32_t device, hrt_kernel_t* kernel, DemoCase& c,
+                     std::string* path, const char** what) {
+  DeviceTensors memory(rt, device);
+  std::vector<hrt_arg_t> args;
+  *what = "copying the inputs to the device";
+  for (HostTensor& t : c.tensors) {
+    if (hrt_status_t s = memory.Upload(t, &args); s != HRT_OK) return s;
+  }
+  args.insert(args.end(), c.scalars.begin(), c.scalars.end());
+  hrt_launch_params_t params;
+  hrt_launch_params_init(&params);
+  params.device_index = device;
+  params.args = args.data();
+  params.arg_count = args.size();
+  *what = "launch";
+  if (hrt_status_t s = hrt_kernel_launch(kernel, &params); s != HRT_OK) return s;
+  *what = "waiting for the device";
+  if (hrt_status_t s = hrt_device_synchronize(rt, device, nullptr); s != HRT_OK) return s;
+  *what = "copying the output back";
+  if (hrt_status_t s = memory.Download(c.output, c.tensors[c.output]); s != HRT_OK) return s;
+  size_t length = 0;
+  (void)hrt_kernel_describe_launch(kernel, &params, nullptr, 0, &length);
+  std::string text(length + 1, '\0');
+  if (hrt_kernel_describe_launch(kernel, &params, text.data(), text.size(), nullptr) == HRT_OK) {
+    text.resize(length);
+    // Only the part after the device label: the table names the device once.
+    const size_t colon = text.find("): ");
+    *path = colon == std::string::npos ? text : text.substr(colon + 3);
+  }
+  return HRT_OK;
 }
 
 }  // namespace
@@ -140,11 +198,9 @@ int CmdDemo(Args args) {
   uint32_t count = 0;
   (void)hrt_device_count(rt, &count);
   std::printf("devices:\n");
-  // Devices are listed best first, the reference device last. The demo keeps
-  // its tensors in host memory, which only the reference device can read, so
-  // it runs there until it learns to stage data in GPU memory.
-  hrt_device_properties_t best{};
-  uint32_t run_index = 0;
+  // Devices are listed best first (GPUs, then CPU implementations of GPU
+  // APIs such as Mesa's lavapipe, then the reference interpreter last): the
+  // demo runs on the first one.
   for (uint32_t i = 0; i < count; ++i) {
     hrt_device_properties_t p{};
     p.struct_size = sizeof(p);
@@ -152,27 +208,23 @@ int CmdDemo(Args args) {
     char fp[512] = {0};
     (void)hrt_device_get_fingerprint(rt, i, fp, sizeof(fp), nullptr);
     std::printf("  [%u] %-13s %s\n      fingerprint: %s\n", i, BackendName(p.backend), p.name, fp);
-    if (p.backend == HRT_BACKEND_CPU_REFERENCE) {
-      best = p;
-      run_index = i;
-    }
   }
   if (count == 0) {
     std::fprintf(stderr, "helionrt demo: no device\n");
     hrt_runtime_destroy(rt);
     return 1;
   }
-  std::printf("running on device [%u] (%s): ", run_index, BackendName(best.backend));
-  if (run_index == 0) {
+  const uint32_t run_index = 0;
+  hrt_device_properties_t best{};
+  best.struct_size = sizeof(best);
+  (void)hrt_device_get_properties(rt, run_index, &best);
+  std::printf("running on device [%u] (%s, %s)", run_index, BackendName(best.backend), best.name);
+  if (best.backend == HRT_BACKEND_CPU_REFERENCE) {
     std::printf(
-        "no GPU was found, so every kernel runs on the CPU reference\n"
-        "interpreter of the tile IR (the oracle GPU backends are tested against), not on a "
-        "GPU.\n");
+        ":\nno GPU and no Vulkan device was found, so every kernel runs on the CPU reference\n"
+        "interpreter of the tile IR (the oracle GPU backends are tested against).\n");
   } else {
-    std::printf(
-        "a GPU is present, but this demo keeps its tensors in host memory and does\n"
-        "not yet stage them in GPU memory, so every kernel runs on the CPU reference "
-        "interpreter.\n");
+    std::printf("\n");
   }
 
   hrt_module_t* module = nullptr;
@@ -183,27 +235,19 @@ int CmdDemo(Args args) {
     return Fail("loading the embedded standard kernels", s);
   }
 
-  std::printf("\n%-11s %-5s %-24s %-31s %-21s %s\n", "kernel", "dtype", "shape", "path",
-              "max err (x tol)", "result");
+  std::printf("\n%-11s %-5s %-24s %-16s %-7s %s\n", "kernel", "dtype", "shape", "max err (x tol)",
+              "result", "path");
   size_t failures = 0;
   std::vector<DemoCase> cases = MakeCases();
   for (DemoCase& c : cases) {
     hrt_kernel_t* kernel = nullptr;
     hrt_status_t s = hrt_module_get_kernel(module, c.kernel, &kernel);
-    std::vector<hrt_arg_t> launch_args;
-    for (HostTensor& t : c.tensors) launch_args.push_back(t.ToApiArg());
-    launch_args.insert(launch_args.end(), c.scalars.begin(), c.scalars.end());
-    if (s == HRT_OK) {
-      hrt_launch_params_t params;
-      hrt_launch_params_init(&params);
-      params.device_index = run_index;
-      params.args = launch_args.data();
-      params.arg_count = launch_args.size();
-      s = hrt_kernel_launch(kernel, &params);
-    }
+    const char* what = "finding the kernel";
+    std::string path = "?";
+    if (s == HRT_OK) s = RunCase(rt, run_index, kernel, c, &path, &what);
     if (s != HRT_OK) {
-      std::printf("%-11s %-5s %-24s launch failed: %s: %s\n", c.kernel, ir::DTypeName(c.dtype),
-                  c.shape.c_str(), hrt_status_string(s), hrt_last_error_message());
+      std::printf("%-11s %-5s %-24s %s failed: %s: %s\n", c.kernel, ir::DTypeName(c.dtype),
+                  c.shape.c_str(), what, hrt_status_string(s), hrt_last_error_message());
       ++failures;
       continue;
     }
@@ -220,8 +264,8 @@ int CmdDemo(Args args) {
     failures += ok ? 0 : 1;
     char err[32];
     std::snprintf(err, sizeof(err), "%.3f", worst);
-    std::printf("%-11s %-5s %-24s %-31s %-21s %s\n", c.kernel, ir::DTypeName(c.dtype),
-                c.shape.c_str(), PathFor(best.backend), err, ok ? "ok" : "MISMATCH");
+    std::printf("%-11s %-5s %-24s %-16s %-7s %s\n", c.kernel, ir::DTypeName(c.dtype),
+                c.shape.c_str(), err, ok ? "ok" : "MISMATCH", path.c_str());
   }
   std::printf("\n%zu of %zu kernels matched the plain C++ loops.\n", cases.size() - failures,
               cases.size());

@@ -216,6 +216,10 @@ typedef struct hrt_runtime_options_t {
   // A directory others can write to is refused (the cache is then off and a
   // warning is logged). Opened on the first JIT compile, not before.
   const char* cache_dir;
+  // Which backends to enumerate: HRT_BACKEND_BIT(HRT_BACKEND_CUDA) | ...
+  // The reference backend is always present. 0: the backends named in
+  // $HELIONRT_BACKENDS (comma-separated names: "cuda,vulkan"), else all.
+  uint32_t backends;
 } hrt_runtime_options_t;
 
 // Fills |options| with the defaults: struct_size set, no log callback,
@@ -256,6 +260,9 @@ typedef enum hrt_backend_e {
   HRT_BACKEND_LEVEL_ZERO = 4,
   HRT_BACKEND_MAX_ENUM = 0x7fffffff
 } hrt_backend_t;
+
+// The bit of |backend| in hrt_runtime_options_t.backends.
+#define HRT_BACKEND_BIT(backend) (1u << (backend))
 
 #define HRT_DEVICE_NAME_CAPACITY 128
 #define HRT_DEVICE_VENDOR_CAPACITY 64
@@ -314,6 +321,62 @@ HRT_API hrt_status_t hrt_device_get_properties(const hrt_runtime_t* runtime, uin
 //         HRT_ERROR_OUT_OF_RANGE (|index| not below hrt_device_count()).
 HRT_API hrt_status_t hrt_device_get_fingerprint(const hrt_runtime_t* runtime, uint32_t index,
                                                 char* buffer, size_t capacity, size_t* out_length);
+
+//===----------------------------------------------------------------------===//
+// Device memory
+//===----------------------------------------------------------------------===//
+//
+// Memory in a device's address space, for callers that do not have their own
+// (an engine usually does: any device address it owns may be passed to
+// launches as a tensor address). Addresses are what hrt_tensor_t.address
+// holds: a CUdeviceptr on CUDA, a VkDeviceAddress on Vulkan, a host pointer
+// on the CPU reference device. The runtime remembers its allocations, so the
+// copy and free functions refuse any range that is not inside a live one.
+// Allocations left at hrt_runtime_destroy are freed there. All thread-safe.
+
+// Allocates |size| bytes (> 0) on device |device_index|, aligned to 256
+// bytes; the reference device zero-fills them. Creates the device (and its
+// context) on first use.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL runtime or out_address,
+//         |size| 0); HRT_ERROR_OUT_OF_RANGE (device index);
+//         HRT_ERROR_OUT_OF_MEMORY; a driver error as its status.
+HRT_API hrt_status_t hrt_device_alloc(hrt_runtime_t* runtime, uint32_t device_index, size_t size,
+                                      uint64_t* out_address);
+
+// Frees an allocation of hrt_device_alloc. Work still queued that uses it
+// must have finished (hrt_device_synchronize).
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL runtime, |address| not
+//         the start of a live allocation on that device);
+//         HRT_ERROR_OUT_OF_RANGE (device index).
+HRT_API hrt_status_t hrt_device_free(hrt_runtime_t* runtime, uint32_t device_index,
+                                     uint64_t address);
+
+// Copies |size| bytes from host memory |src| to device memory at
+// |dst_address|, which with |size| must lie inside one live allocation.
+// Blocking: waits for the work queued on |stream| (the backend's native
+// stream or queue handle; NULL: the default one; must be NULL on the
+// reference device), then copies, then returns. |size| 0 does nothing.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL runtime or src, range
+//         outside an allocation, non-NULL stream on the reference device);
+//         HRT_ERROR_OUT_OF_RANGE (device index); a driver error.
+HRT_API hrt_status_t hrt_device_write(hrt_runtime_t* runtime, uint32_t device_index,
+                                      uint64_t dst_address, const void* src, size_t size,
+                                      void* stream);
+
+// Copies |size| bytes from device memory at |src_address| (inside one live
+// allocation) to host memory |dst|. Blocking, like hrt_device_write: the
+// data is in |dst| when it returns.
+// @return as hrt_device_write.
+HRT_API hrt_status_t hrt_device_read(hrt_runtime_t* runtime, uint32_t device_index, void* dst,
+                                     uint64_t src_address, size_t size, void* stream);
+
+// Waits until the work queued on |stream| (NULL: the device's default
+// stream or queue) has finished.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT; HRT_ERROR_OUT_OF_RANGE; a
+//         driver error (an earlier asynchronous launch that failed reports
+//         here).
+HRT_API hrt_status_t hrt_device_synchronize(hrt_runtime_t* runtime, uint32_t device_index,
+                                            void* stream);
 
 //===----------------------------------------------------------------------===//
 // Modules
@@ -585,6 +648,21 @@ HRT_API hrt_status_t hrt_launch_params_init(hrt_launch_params_t* params);
 //         tensor's bounds detected by the reference device);
 //         HRT_ERROR_OUT_OF_MEMORY.
 HRT_API hrt_status_t hrt_kernel_launch(hrt_kernel_t* kernel, const hrt_launch_params_t* params);
+
+// Describes the path a launch with |params| takes on its device: which code
+// serves it (a bundle variant and its payload kind, or code generated from
+// the tile IR, and why) and how that code reached the device (loaded
+// directly, JIT-compiled by the driver, from the helionrt cache, or
+// interpreted). Makes the same decision hrt_kernel_launch would (and
+// remembers it), but launches nothing; the device part is known once a
+// launch has loaded the code ("not loaded yet" before). Arguments are
+// checked as by hrt_kernel_launch. Output works like
+// hrt_device_get_fingerprint's (snprintf-like). Thread-safe.
+// @return HRT_OK; HRT_ERROR_OUT_OF_RANGE (|capacity| too small, device
+//         index); the errors of hrt_kernel_launch's checks and decision.
+HRT_API hrt_status_t hrt_kernel_describe_launch(hrt_kernel_t* kernel,
+                                                const hrt_launch_params_t* params, char* buffer,
+                                                size_t capacity, size_t* out_length);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -129,12 +129,23 @@ class HostTensor {
     return clobbered;
   }
 
+  // The storage the view lives in (padding and sentinels included): what a
+  // copy to device memory transfers.
+  uint8_t* bytes() { return storage_.data(); }
+  size_t byte_size() const { return storage_.size(); }
+
   // The view as a C API launch argument (host address: reference device).
   hrt_arg_t ToApiArg() {
+    return ToApiArgAt(storage_.empty() ? 0 : reinterpret_cast<uint64_t>(storage_.data()));
+  }
+
+  // The view as a launch argument for a copy of the storage at |address|
+  // (device memory holding byte_size() bytes).
+  hrt_arg_t ToApiArgAt(uint64_t address) {
     hrt_arg_t a{};
     a.kind = HRT_ARG_KIND_TENSOR;
     hrt_tensor_t& t = a.value.tensor;
-    t.address = storage_.empty() ? 0 : reinterpret_cast<uint64_t>(storage_.data());
+    t.address = address;
     t.dtype = static_cast<int32_t>(dtype_);
     t.rank = static_cast<uint32_t>(shape_.size());
     for (size_t d = 0; d < shape_.size(); ++d) {

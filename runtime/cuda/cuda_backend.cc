@@ -33,9 +33,41 @@ Status RuntimeLaunch(runtime::Device* device, const ir::BoundKernel& kernel,
                                            code, grid);
 }
 
+std::string RuntimeDescribeCode(runtime::Device* device, const ir::BoundKernel& kernel,
+                                uint64_t code_id, const runtime::LaunchCode* code) {
+  return Cast(device)->device->DescribeCode(code_id, kernel, code);
+}
+
+Status RuntimeAlloc(runtime::Device* device, uint64_t size, uint64_t* out_address) {
+  return Cast(device)->device->Alloc(size, out_address);
+}
+
+Status RuntimeFree(runtime::Device* device, uint64_t address) {
+  return Cast(device)->device->Free(address);
+}
+
+Status RuntimeWrite(runtime::Device* device, uint64_t dst, const void* src, uint64_t size,
+                    void* stream) {
+  return Cast(device)->device->Write(dst, src, size, static_cast<CUstream>(stream));
+}
+
+Status RuntimeRead(runtime::Device* device, void* dst, uint64_t src, uint64_t size, void* stream) {
+  return Cast(device)->device->Read(dst, src, size, static_cast<CUstream>(stream));
+}
+
+Status RuntimeSynchronize(runtime::Device* device, void* stream) {
+  return Cast(device)->device->Synchronize(static_cast<CUstream>(stream));
+}
+
 const runtime::DeviceVTable kRuntimeDeviceVTable = {
     .destroy = RuntimeDestroy,
     .launch = RuntimeLaunch,
+    .describe_code = RuntimeDescribeCode,
+    .alloc = RuntimeAlloc,
+    .free = RuntimeFree,
+    .write = RuntimeWrite,
+    .read = RuntimeRead,
+    .synchronize = RuntimeSynchronize,
 };
 
 Status Enumerate(std::vector<runtime::DeviceDesc>* out) {

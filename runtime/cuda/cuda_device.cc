@@ -252,6 +252,24 @@ Result<const CompiledKernel*> CudaDevice::FindOrCompile(uint64_t code_id,
   return owned_.back()->compiled.get();
 }
 
+std::string CudaDevice::DescribeCode(uint64_t code_id, const ir::BoundKernel& kernel,
+                                     const runtime::LaunchCode* code) const {
+  const CompiledKernel* compiled = Find(code_id, kernel);
+  if (compiled == nullptr) return std::string();
+  const std::string arch = select::SmName(info_.fingerprint.arch);
+  std::string origin;
+  if (code != nullptr) {
+    origin = "bundle variant " + std::to_string(code->variant) +
+             (compiled->ptx.empty() ? ": cubin" : ": PTX");
+  } else {
+    origin = "PTX generated from the tile IR";
+  }
+  if (compiled->ptx.empty()) return origin + ", loaded directly (" + arch + ")";
+  if (compiled->from_cache)
+    return origin + ", cubin from the helionrt cache (no JIT, " + arch + ")";
+  return origin + ", JIT-compiled by the driver for " + arch;
+}
+
 Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel,
                                std::span<const runtime::KernelArg> args, CUstream stream,
                                uint64_t code_id, const runtime::LaunchCode* code,

@@ -115,6 +115,19 @@ class CudaDevice {
                      CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
                      const uint32_t* grid = nullptr);
 
+  // How the code of (|code_id|, |kernel|) was loaded, for
+  // hrt_kernel_describe_launch; empty when it has not been loaded yet.
+  std::string DescribeCode(uint64_t code_id, const ir::BoundKernel& kernel,
+                           const runtime::LaunchCode* code) const;
+
+  // Device memory (cuda_memory.cc), in this device's context. Copies wait
+  // for |stream| first and are synchronous.
+  Status Alloc(uint64_t size, uint64_t* out_address);
+  Status Free(uint64_t address);
+  Status Write(uint64_t dst, const void* src, uint64_t size, CUstream stream);
+  Status Read(void* dst, uint64_t src, uint64_t size, CUstream stream);
+  Status Synchronize(CUstream stream);
+
  private:
   CudaDevice() = default;
 

@@ -95,7 +95,11 @@ void ResetLastError() {
 class CapiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(hrt_runtime_create(nullptr, &runtime_));
+    // Only the reference device: these tests pass host memory to launches.
+    hrt_runtime_options_t options;
+    ASSERT_OK(hrt_runtime_options_init(&options));
+    options.backends = HRT_BACKEND_BIT(HRT_BACKEND_CPU_REFERENCE);
+    ASSERT_OK(hrt_runtime_create(&options, &runtime_));
     ASSERT_OK(hrt_module_load(runtime_, kModuleText, sizeof(kModuleText) - 1, &module_));
     ASSERT_OK(hrt_module_get_kernel(module_, "vector_add", &vector_add_));
     ASSERT_OK(hrt_module_get_kernel(module_, "scale_shift", &scale_shift_));
