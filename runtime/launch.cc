@@ -147,16 +147,27 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   return d;
 }
 
-Status Run(const MemoEntry& decision, std::span<const hrt_arg_t> args, void* stream,
-           const uint32_t* grid) {
-  std::array<KernelArg, kMaxStackArgs> stack_args;
+// Checks and converts |args| (|unbound| is the kernel before binding, for
+// CheckArgs's messages) and hands the launch to the device.
+Status Run(const MemoEntry& decision, const ir::Kernel& unbound, std::span<const hrt_arg_t> args,
+           void* stream, const uint32_t* grid) {
+  // Storage only: ConvertArgs constructs each element it uses, so the
+  // launch does not zero kMaxStackArgs arguments it never reads.
+  union StackArgs {
+    StackArgs() {}
+    KernelArg args[kMaxStackArgs];
+  } stack_args;
   std::vector<KernelArg> heap_args;
-  std::span<KernelArg> converted(stack_args.data(), args.size());
+  std::span<KernelArg> converted(stack_args.args, args.size());
   if (args.size() > kMaxStackArgs) {
     heap_args.resize(args.size());
     converted = heap_args;
   }
-  HRT_RETURN_IF_ERROR(ConvertArgs(*decision.bound, args, converted));
+  if (Status s = ConvertArgs(*decision.bound, args, converted); !s.ok()) {
+    // The same message a launch without a remembered decision would give.
+    HRT_RETURN_IF_ERROR(CheckArgs(unbound, args));
+    return s;
+  }
   return decision.device->vtable->launch(decision.device, *decision.bound, converted, stream,
                                          decision.code_id,
                                          decision.code ? &*decision.code : nullptr, grid);
@@ -167,7 +178,6 @@ struct CheckedLaunch {
   hrt_launch_params_t params;
   std::span<const hrt_arg_t> args;
   std::span<const hrt_config_entry_t> entries;
-  const uint32_t* grid = nullptr;  // Triton-ABI kernels only
 };
 
 Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
@@ -186,10 +196,8 @@ Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_
   hrt_runtime_t* runtime = kernel->module->runtime;
   HRT_RETURN_IF_ERROR(runtime->devices.CheckIndex(params.device_index));
 
-  const ir::Kernel& k = *kernel->ir;
   const std::span<const hrt_arg_t> args(params.args, params.arg_count);
   const std::span<const hrt_config_entry_t> entries(params.config, params.config_count);
-  HRT_RETURN_IF_ERROR(CheckArgs(k, args));
   const bool has_grid = params.grid[0] != 0 || params.grid[1] != 0 || params.grid[2] != 0;
   if (kernel->triton_abi && !has_grid) {
     return InvalidArgument(
@@ -201,7 +209,6 @@ Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_
   }
   c.args = args;
   c.entries = entries;
-  c.grid = kernel->triton_abi ? c.params.grid : nullptr;
   return c;
 }
 
@@ -210,7 +217,8 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   const hrt_launch_params_t& params = checked.params;
   const std::span<const hrt_arg_t> args = checked.args;
   const std::span<const hrt_config_entry_t> entries = checked.entries;
-  const uint32_t* grid = checked.grid;
+  // The caller's grid (Triton-ABI kernels only), from this frame's copy.
+  const uint32_t* grid = kernel->triton_abi ? params.grid : nullptr;
   hrt_runtime_t* runtime = kernel->module->runtime;
   const ir::Kernel& k = *kernel->ir;
 
@@ -219,10 +227,12 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   const bool memoizable =
       MakeMemoKey(k, params.device_index, entries, args, kernel->variants_have_shape_rules, &key);
   if (memoizable) {
-    if (const MemoEntry* hit = kernel->memo.Find(key)) return Run(*hit, args, params.stream, grid);
+    if (const MemoEntry* hit = kernel->memo.Find(key))
+      return Run(*hit, k, args, params.stream, grid);
   }
 
-  // Slow path: decide, bind, remember.
+  // Slow path: check, decide, bind, remember.
+  HRT_RETURN_IF_ERROR(CheckArgs(k, args));
   const DeviceDesc& desc = runtime->devices.desc(params.device_index);
   HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, entries, args));
   std::unique_ptr<ir::BoundKernel> uncached;
@@ -237,6 +247,7 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
     });
   }
   MemoEntry entry;
+  key.ClearTail();
   entry.key = key;
   entry.bound = bound;
   HRT_ASSIGN_OR_RETURN(entry.device, runtime->devices.Acquire(params.device_index));
@@ -244,7 +255,7 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
   // An uncached bound kernel dies with this call: never remember it.
   if (memoizable && uncached == nullptr) kernel->memo.Insert(entry);
-  return Run(entry, args, params.stream, grid)
+  return Run(entry, k, args, params.stream, grid)
       .Annotate("config " + decision.config.config.ToString() + " on device " +
                 std::to_string(params.device_index));
 }
@@ -253,6 +264,7 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
 // gets, and what the device did with its code so far.
 Result<std::string> DescribeLaunch(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
   HRT_ASSIGN_OR_RETURN(const CheckedLaunch checked, CheckLaunch(kernel, params_in));
+  HRT_RETURN_IF_ERROR(CheckArgs(*kernel->ir, checked.args));
   hrt_runtime_t* runtime = kernel->module->runtime;
   const uint32_t index = checked.params.device_index;
   const DeviceDesc& desc = runtime->devices.desc(index);

@@ -1,7 +1,9 @@
 #include "runtime/launch_args.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "codegen/ir/dtype.h"
@@ -104,25 +106,37 @@ Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args) {
 Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args,
                    std::span<KernelArg> out) {
   const ir::Kernel& kernel = bound.kernel;
-  if (args.size() != kernel.params.size()) return Internal("argument count changed by binding");
+  if (args.size() != kernel.params.size()) {
+    return InvalidArgument("expected " + std::to_string(kernel.params.size()) +
+                           " argument(s), got " + std::to_string(args.size()));
+  }
   if (out.size() != args.size()) return Internal("ConvertArgs: output size differs");
-  // Size of each shape symbol, and the argument that fixed it; on the stack
-  // for the usual small kernels.
-  using SymSize = std::optional<std::pair<int64_t, size_t>>;
-  std::array<SymSize, kMaxFastShapeSyms> sym_stack{};
-  std::vector<SymSize> sym_heap;
-  std::span<SymSize> sym_sizes(sym_stack.data(), kernel.shape_syms.size());
-  if (kernel.shape_syms.size() > kMaxFastShapeSyms) {
-    sym_heap.resize(kernel.shape_syms.size());
-    sym_sizes = sym_heap;
+  // Each shape symbol's size and the argument that fixed it (kUnknown: none
+  // yet); on the stack for the usual small kernels, and only as many entries
+  // initialized as there are symbols.
+  constexpr size_t kUnknown = SIZE_MAX;
+  const size_t num_syms = kernel.shape_syms.size();
+  std::array<size_t, kMaxFastShapeSyms> sym_stack;
+  std::vector<size_t> sym_heap;
+  std::span<size_t> sym_owner(sym_stack.data(), std::min(num_syms, kMaxFastShapeSyms));
+  if (num_syms > kMaxFastShapeSyms) {
+    sym_heap.resize(num_syms);
+    sym_owner = sym_heap;
+  }
+  std::fill(sym_owner.begin(), sym_owner.end(), kUnknown);
+  std::array<int64_t, kMaxFastShapeSyms> size_stack;
+  std::vector<int64_t> size_heap;
+  std::span<int64_t> sym_size(size_stack.data(), sym_owner.size());
+  if (num_syms > kMaxFastShapeSyms) {
+    size_heap.resize(num_syms);
+    sym_size = size_heap;
   }
   for (size_t i = 0; i < args.size(); ++i) {
     const ir::Param& param = kernel.params[i];
     const hrt_arg_t& arg = args[i];
     if (!param.elem.is_valid_concrete()) return Internal(ArgLabel(kernel, i) + ": unbound dtype");
     const ir::DType dtype = param.elem.dtype();
-    KernelArg& k = out[i];
-    k = KernelArg{};
+    KernelArg& k = *std::construct_at(&out[i]);
     if (param.kind == ir::ParamKind::kScalar) {
       if (Status s = CheckScalar(dtype, arg); !s.ok()) return s.Annotate(ArgLabel(kernel, i));
       if (arg.kind == HRT_ARG_KIND_FLOAT) {
@@ -133,25 +147,26 @@ Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args
       continue;
     }
     const hrt_tensor_t& t = arg.value.tensor;
-    if (t.dtype != static_cast<int32_t>(dtype)) {
-      return InvalidArgument(ArgLabel(kernel, i) + ": tensor has dtype " + DTypeLabel(t.dtype) +
-                             " but the bound parameter's dtype is " + ir::DTypeName(dtype));
+    if (arg.kind != HRT_ARG_KIND_TENSOR) {
+      return InvalidArgument(ArgLabel(kernel, i) + ": the parameter is a tensor, got kind " +
+                             ArgKindName(arg.kind));
     }
+    if (Status s = CheckTensor(param, t); !s.ok()) return s.Annotate(ArgLabel(kernel, i));
     k.address = t.address;
     k.rank = t.rank;
     for (uint32_t d = 0; d < t.rank && d < ir::kMaxRank; ++d) {
       k.shape[d] = t.shape[d];
       k.strides[d] = t.strides[d];
       const uint32_t sym = param.dims[d];
-      if (sym >= sym_sizes.size()) return Internal(ArgLabel(kernel, i) + ": bad shape symbol");
-      auto& known = sym_sizes[sym];
-      if (!known) {
-        known = std::make_pair(t.shape[d], i);
-      } else if (known->first != t.shape[d]) {
+      if (sym >= sym_owner.size()) return Internal(ArgLabel(kernel, i) + ": bad shape symbol");
+      if (sym_owner[sym] == kUnknown) {
+        sym_owner[sym] = i;
+        sym_size[sym] = t.shape[d];
+      } else if (sym_size[sym] != t.shape[d]) {
         return InvalidArgument(ArgLabel(kernel, i) + ": size " + std::to_string(t.shape[d]) +
                                " of dimension " + std::to_string(d) + " disagrees with " +
-                               kernel.shape_syms[sym] + " = " + std::to_string(known->first) +
-                               " from " + ArgLabel(kernel, known->second));
+                               kernel.shape_syms[sym] + " = " + std::to_string(sym_size[sym]) +
+                               " from " + ArgLabel(kernel, sym_owner[sym]));
       }
     }
   }

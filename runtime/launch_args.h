@@ -23,13 +23,16 @@ std::string ArgLabel(const ir::Kernel& kernel, size_t index);
 // scalar parameters get an INT or FLOAT argument.
 Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args);
 
-// Checks what needs the bound kernel, then converts: each scalar's kind
-// matches its bound dtype (INT for integers and bool, FLOAT for floats) and an
-// integer value is representable in it; tensors' dtypes equal the bound
-// elements; dimensions sharing a shape symbol have equal sizes. |args| must
-// have passed CheckArgs() against the unbound kernel.
-// |out| must have args.size() elements. Does not allocate on success for
-// kernels of at most kMaxFastShapeSyms shape symbols.
+// Checks everything against the bound kernel, then converts: the count;
+// each scalar's kind matches its bound dtype (INT for integers and bool,
+// FLOAT for floats) and an integer value is representable in it; tensors
+// pass CheckArgs's tensor checks with the bound dtype; dimensions sharing a
+// shape symbol have equal sizes. So a launch whose decision is already made
+// checks its arguments once, here. (The messages of errors CheckArgs also
+// finds may differ from CheckArgs's: report CheckArgs's first.)
+// |out| is storage for args.size() elements, each constructed here. Does not
+// allocate on success for kernels of at most kMaxFastShapeSyms shape
+// symbols.
 Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args,
                    std::span<KernelArg> out);
 

@@ -8,11 +8,14 @@ namespace {
 // The index of the tunable (0..T-1) or dtype parameter (T..T+D-1) named
 // |name|, or -1.
 int64_t ConfigSlot(const ir::Kernel& kernel, const char* name) {
+  // The first character settles most mismatches without a call.
   for (size_t t = 0; t < kernel.tunables.size(); ++t) {
-    if (std::strcmp(kernel.tunables[t].name.c_str(), name) == 0) return static_cast<int64_t>(t);
+    const std::string& n = kernel.tunables[t].name;
+    if (n[0] == name[0] && std::strcmp(n.c_str(), name) == 0) return static_cast<int64_t>(t);
   }
   for (size_t d = 0; d < kernel.dtype_params.size(); ++d) {
-    if (std::strcmp(kernel.dtype_params[d].name.c_str(), name) == 0) {
+    const std::string& n = kernel.dtype_params[d].name;
+    if (n[0] == name[0] && std::strcmp(n.c_str(), name) == 0) {
       return static_cast<int64_t>(kernel.tunables.size() + d);
     }
   }

@@ -29,7 +29,13 @@ struct MemoKey {
 
   uint32_t device = 0;
   uint32_t count = 0;
-  std::array<int64_t, kMaxWords> words{};
+  // Only the first |count| are meaningful; not zeroed on construction (the
+  // launch path builds a key per launch). ClearTail() before copying a key.
+  std::array<int64_t, kMaxWords> words;
+
+  void ClearTail() {
+    for (size_t i = count; i < kMaxWords; ++i) words[i] = 0;
+  }
 
   uint64_t Hash() const;
   friend bool operator==(const MemoKey& a, const MemoKey& b) {

@@ -1,6 +1,7 @@
 #include "codegen/ir/bind.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 
 #include "codegen/ir/expr.h"
@@ -120,6 +121,8 @@ Result<BoundKernel> Bind(const Kernel& kernel, const Config& config) {
     }
   }
   BoundKernel out;
+  static std::atomic<uint64_t> next_uid{1};
+  out.uid = next_uid.fetch_add(1, std::memory_order_relaxed);
   for (const DTypeParam& d : kernel.dtype_params) {
     const std::optional<int64_t> v = config.Get(d.name);
     if (!v) return InvalidArgument(where + ": unbound dtype parameter '" + d.name + "'");

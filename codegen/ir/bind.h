@@ -40,6 +40,10 @@ struct BoundKernel {
   std::vector<int64_t> tunable_values;
   std::vector<DType> dtype_values;
   Config config;
+  // Process-unique, set by Bind(): caches of code compiled for a bound kernel
+  // key on (address, uid), so a bound kernel freed and another bound at the
+  // same address never meet each other's code, without comparing contents.
+  uint64_t uid = 0;
 };
 
 // Binds |config| to a verified |kernel|. Errors: a tunable or dtype parameter

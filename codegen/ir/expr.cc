@@ -1,5 +1,8 @@
 #include "codegen/ir/expr.h"
 
+#include <algorithm>
+#include <array>
+#include <span>
 #include <vector>
 
 namespace hrt::ir {
@@ -116,7 +119,16 @@ Status CheckExpr(const Kernel& kernel, const Expr& expr, bool allow_shape_syms) 
 }
 
 Result<int64_t> EvalExpr(const Expr& expr, const ExprEnv& env) {
-  std::vector<int64_t> v(expr.nodes.size());
+  // Grid expressions are evaluated on every launch: small ones (all real
+  // ones) keep their values on the stack, so the launch path never allocates.
+  constexpr size_t kStackNodes = 32;
+  std::array<int64_t, kStackNodes> stack_values;
+  std::vector<int64_t> heap_values;
+  std::span<int64_t> v(stack_values.data(), std::min(expr.nodes.size(), kStackNodes));
+  if (expr.nodes.size() > kStackNodes) {
+    heap_values.resize(expr.nodes.size());
+    v = heap_values;
+  }
   for (size_t i = 0; i < expr.nodes.size(); ++i) {
     const ExprNode& n = expr.nodes[i];
     int64_t a = 0, b = 0;

@@ -199,10 +199,9 @@ Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(const ir::BoundK
 
 bool CudaDevice::Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel) {
   // The module's uid in |code_id| keeps a later module's kernels apart; the
-  // name and config catch a bound kernel freed and re-bound at the same
-  // address within one module (bound_kernel_cache.h: uncached binds).
-  return entry.code_id == code_id && entry.key == &kernel &&
-         entry.kernel_name == kernel.kernel.name && entry.config == kernel.config.entries;
+  // bound kernel's uid one freed and re-bound at the same address within one
+  // module (bound_kernel_cache.h: uncached binds).
+  return entry.code_id == code_id && entry.key == &kernel && entry.bound_uid == kernel.uid;
 }
 
 size_t CudaDevice::SlotOf(uint64_t code_id, const ir::BoundKernel& kernel) {
@@ -237,8 +236,7 @@ Result<const CompiledKernel*> CudaDevice::FindOrCompile(uint64_t code_id,
   auto entry = std::make_unique<CacheEntry>();
   entry->code_id = code_id;
   entry->key = &kernel;
-  entry->kernel_name = kernel.kernel.name;
-  entry->config = kernel.config.entries;
+  entry->bound_uid = kernel.uid;
   entry->compiled = std::move(compiled);
   const size_t start = SlotOf(code_id, kernel);
   for (size_t i = 0; i < kCacheSlots; ++i) {

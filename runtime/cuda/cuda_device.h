@@ -134,8 +134,7 @@ class CudaDevice {
   struct CacheEntry {
     uint64_t code_id = 0;
     const ir::BoundKernel* key = nullptr;
-    std::string kernel_name;
-    std::vector<std::pair<std::string, int64_t>> config;
+    uint64_t bound_uid = 0;  // ir::BoundKernel::uid
     std::unique_ptr<CompiledKernel> compiled;
   };
   static constexpr size_t kCacheSlots = 256;

@@ -50,7 +50,7 @@ Status CudaStatus(const DriverApi& api, CUresult result, std::string_view what) 
   return Status(CodeForResult(result), std::move(message));
 }
 
-Status Driver::Check(CUresult result, std::string_view what) const {
+Status Driver::CheckFailed(CUresult result, std::string_view what) const {
   return CudaStatus(api_, result, what);
 }
 

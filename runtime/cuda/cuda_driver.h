@@ -62,9 +62,16 @@ class Driver {
   // The one place a CUresult turns into a Status: OK for CUDA_SUCCESS, else
   // "<what>: CUDA_ERROR_X (code N): <driver text>" with a code chosen by the
   // error (out of memory, unavailable, device error).
-  Status Check(CUresult result, std::string_view what) const;
+  // Inline so the success path of every driver call costs a compare.
+  Status Check(CUresult result, std::string_view what) const {
+    if (result == CUDA_SUCCESS) [[likely]]
+      return Status::Ok();
+    return CheckFailed(result, what);
+  }
 
  private:
+  Status CheckFailed(CUresult result, std::string_view what) const;
+
   Driver() = default;
 
   DriverApi api_;

@@ -1,12 +1,49 @@
 #include "runtime/cuda/cuda_launch.h"
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "codegen/ir/expr.h"
 #include "runtime/cuda/cuda_context.h"
 
 namespace hrt::cuda {
+
+namespace {
+
+// The value of |expr| when it does not depend on any shape symbol.
+std::optional<int64_t> ConstantValue(const ir::Expr& expr, std::span<const int64_t> tunables) {
+  Result<int64_t> v = ir::EvalExpr(expr, ir::ExprEnv{tunables, {}});
+  if (!v.ok()) return std::nullopt;
+  return *v;
+}
+
+LaunchPlan::GridAxis ClassifyGridAxis(const ir::Expr& expr, std::span<const int64_t> tunables) {
+  LaunchPlan::GridAxis axis;
+  if (expr.nodes.empty()) return axis;
+  if (const std::optional<int64_t> c = ConstantValue(expr, tunables)) {
+    axis.kind = LaunchPlan::GridAxis::kConstant;
+    axis.value = *c;
+    return axis;
+  }
+  const ir::ExprNode& root = expr.nodes.back();
+  const size_t root_index = expr.nodes.size() - 1;
+  if (root.op != ir::ExprOp::kCeilDiv || root.lhs >= root_index || root.rhs >= root_index) {
+    return axis;
+  }
+  const ir::ExprNode& lhs = expr.nodes[root.lhs];
+  if (lhs.op != ir::ExprOp::kShapeSym || lhs.value < 0) return axis;
+  ir::Expr divisor;
+  divisor.nodes.assign(expr.nodes.begin(), expr.nodes.begin() + root.rhs + 1);
+  const std::optional<int64_t> d = ConstantValue(divisor, tunables);
+  if (!d || *d <= 0) return axis;
+  axis.kind = LaunchPlan::GridAxis::kCeilDivSym;
+  axis.sym = static_cast<uint32_t>(lhs.value);
+  axis.value = *d;
+  return axis;
+}
+
+}  // namespace
 
 Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunction function,
                                  const ir::BoundKernel& kernel, uint32_t threads_per_block,
@@ -33,6 +70,50 @@ Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunc
                            " axes (1 to 3 expected)");
   }
   if (threads_per_block == 0) return InvalidArgument("zero threads per block");
+  const auto& params = kernel.kernel.params;
+  if (plan.layout.first_slot.size() != params.size()) {
+    return Internal("parameter layout does not match the kernel's parameters");
+  }
+  plan.sym_first.assign(kernel.kernel.shape_syms.size(), LaunchPlan::DimRef{UINT32_MAX, 0, 0});
+  for (uint32_t p = 0; p < params.size(); ++p) {
+    if (params[p].kind != ir::ParamKind::kTensor) continue;
+    for (uint32_t d = 0; d < params[p].rank && d < ir::kMaxRank; ++d) {
+      const uint32_t sym = params[p].dims[d];
+      if (sym >= plan.sym_first.size()) return Internal("shape symbol index out of range");
+      LaunchPlan::DimRef& first = plan.sym_first[sym];
+      if (first.param == UINT32_MAX) {
+        first = {p, d, sym};
+      } else {
+        plan.sym_checks.push_back({p, d, sym});
+      }
+    }
+  }
+  for (size_t axis = 0; axis < kernel.kernel.grid.size(); ++axis) {
+    plan.grid_axes[axis] = ClassifyGridAxis(kernel.kernel.grid[axis], kernel.tunable_values);
+  }
+  for (const ptx::ParamSlot& slot : plan.layout.slots) plan.slot_offsets.push_back(slot.offset);
+  plan.tensors.resize(params.size());
+  for (uint32_t p = 0; p < params.size(); ++p) {
+    if (params[p].kind != ir::ParamKind::kTensor) continue;
+    const uint32_t first = plan.layout.first_slot[p];
+    const uint32_t rank = params[p].rank;
+    if (rank > ir::kMaxRank || first + 1 + 2 * size_t{rank} > plan.layout.slots.size()) {
+      return Internal("parameter layout has no room for tensor " + std::to_string(p));
+    }
+    TensorPlacement& t = plan.tensors[p];
+    t.rank = rank;
+    t.base = plan.layout.slots[first].offset;
+    for (uint32_t d = 0; d < rank; ++d) {
+      const ptx::ParamSlot& size = plan.layout.slots[first + 1 + d];
+      const ptx::ParamSlot& stride = plan.layout.slots[first + 1 + rank + d];
+      if (size.param != p || size.role != ptx::ParamRole::kSize || stride.param != p ||
+          stride.role != ptx::ParamRole::kStride) {
+        return Internal("unexpected parameter layout for tensor " + std::to_string(p));
+      }
+      t.size[d] = size.offset;
+      t.stride[d] = stride.offset;
+    }
+  }
   if (shared_bytes > kDefaultDynamicSharedLimit) {
     if (shared_bytes > shared_limit) {
       return Unsupported("kernel needs " + std::to_string(shared_bytes) +
@@ -49,41 +130,43 @@ Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunc
   return plan;
 }
 
-Result<Grid> LaunchGrid(const ir::BoundKernel& bound, std::span<const runtime::KernelArg> args) {
+Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const runtime::KernelArg> args) {
+  const ir::BoundKernel& bound = *plan.kernel;
   const ir::Kernel& kernel = bound.kernel;
   if (args.size() != kernel.params.size()) {
     return InvalidArgument("kernel takes " + std::to_string(kernel.params.size()) +
                            " arguments, got " + std::to_string(args.size()));
   }
-  const size_t num_syms = kernel.shape_syms.size();
-  if (num_syms > kMaxShapeSyms) return Unsupported("too many shape symbols");
-  std::array<int64_t, kMaxShapeSyms> syms{};
-  std::array<bool, kMaxShapeSyms> known{};
-  for (size_t p = 0; p < kernel.params.size(); ++p) {
-    const ir::Param& param = kernel.params[p];
-    if (param.kind != ir::ParamKind::kTensor) continue;
-    if (args[p].rank != param.rank || param.rank > ir::kMaxRank) {
-      return InvalidArgument("argument " + std::to_string(p) + " has rank " +
-                             std::to_string(args[p].rank) + ", the kernel expects " +
-                             std::to_string(param.rank));
-    }
-    for (uint32_t d = 0; d < param.rank; ++d) {
-      const uint32_t s = param.dims[d];
-      if (s >= num_syms) return InvalidArgument("shape symbol index out of range");
-      const int64_t size = args[p].shape[d];
-      if (known[s] && syms[s] != size) {
-        return InvalidArgument("shape symbol " + kernel.shape_syms[s] + " is " +
-                               std::to_string(syms[s]) + " and " + std::to_string(size));
-      }
-      syms[s] = size;
-      known[s] = true;
+  const size_t num_syms = plan.sym_first.size();
+  std::array<int64_t, kMaxShapeSyms> syms;  // the first num_syms are set below
+  for (size_t s = 0; s < num_syms; ++s) {
+    const LaunchPlan::DimRef& r = plan.sym_first[s];
+    syms[s] = 0;
+    if (r.param == UINT32_MAX) continue;
+    if (args[r.param].rank <= r.dim) return InvalidArgument("argument rank below the kernel's");
+    syms[s] = args[r.param].shape[r.dim];
+  }
+  for (const LaunchPlan::DimRef& r : plan.sym_checks) {
+    if (args[r.param].rank <= r.dim) return InvalidArgument("argument rank below the kernel's");
+    const int64_t size = args[r.param].shape[r.dim];
+    if (size != syms[r.sym]) {
+      return InvalidArgument("shape symbol " + kernel.shape_syms[r.sym] + " is " +
+                             std::to_string(syms[r.sym]) + " and " + std::to_string(size));
     }
   }
   const ir::ExprEnv env{bound.tunable_values, std::span<const int64_t>(syms.data(), num_syms)};
   Grid grid = {1, 1, 1};
   if (kernel.grid.size() > 3) return InvalidArgument("kernel grid has more than 3 axes");
   for (size_t axis = 0; axis < kernel.grid.size(); ++axis) {
-    HRT_ASSIGN_OR_RETURN(grid[axis], ir::EvalExpr(kernel.grid[axis], env));
+    const LaunchPlan::GridAxis& form = plan.grid_axes[axis];
+    if (form.kind == LaunchPlan::GridAxis::kConstant) {
+      grid[axis] = form.value;
+    } else if (form.kind == LaunchPlan::GridAxis::kCeilDivSym && form.sym < num_syms &&
+               syms[form.sym] >= 0 && syms[form.sym] <= INT64_MAX - form.value) {
+      grid[axis] = (syms[form.sym] + form.value - 1) / form.value;
+    } else {
+      HRT_ASSIGN_OR_RETURN(grid[axis], ir::EvalExpr(kernel.grid[axis], env));
+    }
     const int64_t limit = axis == 0 ? kMaxGridX : kMaxGridYZ;
     if (grid[axis] < 0 || grid[axis] > limit) {
       return OutOfRange("grid axis " + std::to_string(axis) + " is " + std::to_string(grid[axis]) +
@@ -161,7 +244,7 @@ Status Launch(const Driver& driver, const LaunchPlan& plan,
   if (grid_in != nullptr) {
     return InvalidArgument("a tile-IR kernel computes its grid: the launch must not give one");
   }
-  HRT_ASSIGN_OR_RETURN(const Grid grid, LaunchGrid(*plan.kernel, args));
+  HRT_ASSIGN_OR_RETURN(const Grid grid, LaunchGrid(plan, args));
   if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return Status::Ok();
 
   alignas(16) uint8_t buffer[kMaxParamBytes];
@@ -171,14 +254,22 @@ Status Launch(const Driver& driver, const LaunchPlan& plan,
   for (uint32_t p = 0; p < kernel_params.size(); ++p) {
     const runtime::KernelArg& a = args[p];
     if (kernel_params[p].kind == ir::ParamKind::kTensor) {
-      HRT_RETURN_IF_ERROR(ptx::WriteTensorParam(plan.layout, p, a.address, a.rank, a.shape.data(),
-                                                a.strides.data(), bytes));
+      const TensorPlacement& t = plan.tensors[p];
+      if (a.rank != t.rank) {
+        return InvalidArgument("tensor parameter " + std::to_string(p) + " has rank " +
+                               std::to_string(t.rank) + ", not " + std::to_string(a.rank));
+      }
+      std::memcpy(buffer + t.base, &a.address, sizeof a.address);
+      for (uint32_t d = 0; d < t.rank; ++d) {
+        std::memcpy(buffer + t.size[d], &a.shape[d], sizeof(int64_t));
+        std::memcpy(buffer + t.stride[d], &a.strides[d], sizeof(int64_t));
+      }
     } else {
       HRT_RETURN_IF_ERROR(ptx::WriteScalarParam(plan.layout, p, a.i, a.f, bytes));
     }
   }
   const size_t num_slots = plan.layout.slots.size();
-  for (size_t i = 0; i < num_slots; ++i) params[i] = buffer + plan.layout.slots[i].offset;
+  for (size_t i = 0; i < num_slots; ++i) params[i] = buffer + plan.slot_offsets[i];
 
   ScopedContext scope(driver, plan.context);
   HRT_RETURN_IF_ERROR(scope.status());

@@ -31,11 +31,41 @@ inline constexpr uint32_t kMaxShapeSyms = 64;
 inline constexpr int64_t kMaxGridX = 0x7fffffff;
 inline constexpr int64_t kMaxGridYZ = 65535;
 
+// Where one tensor parameter's values go in the parameter buffer, found in
+// the layout once so a launch writes them without searching it.
+struct TensorPlacement {
+  uint32_t rank = 0;
+  uint32_t base = 0;  // byte offset of the address
+  std::array<uint32_t, ir::kMaxRank> size{};
+  std::array<uint32_t, ir::kMaxRank> stride{};
+};
+
 struct LaunchPlan {
   CUfunction function = nullptr;
   CUcontext context = nullptr;
   const ir::BoundKernel* kernel = nullptr;  // must outlive the plan
   ptx::ParamLayout layout;
+  std::vector<TensorPlacement> tensors;  // per parameter; scalars' entries unused
+  std::vector<uint32_t> slot_offsets;    // layout.slots[i].offset, packed
+  // Shape symbols: each takes the size of the first tensor dimension naming
+  // it (|sym_first|); every later dimension naming it must agree
+  // (|sym_checks|). Found once, so a launch reads the sizes directly.
+  struct DimRef {
+    uint32_t param = 0;
+    uint32_t dim = 0;
+    uint32_t sym = 0;
+  };
+  std::vector<DimRef> sym_first;  // indexed by symbol; param UINT32_MAX: unused
+  std::vector<DimRef> sym_checks;
+  // Each grid axis in a form that needs no expression evaluation when it has
+  // one: a constant (no shape symbol), or cdiv(symbol, constant) (the usual
+  // grid); kGeneral axes are evaluated with ir::EvalExpr.
+  struct GridAxis {
+    enum Kind : uint8_t { kConstant, kCeilDivSym, kGeneral } kind = kGeneral;
+    uint32_t sym = 0;
+    int64_t value = 1;  // the constant, or the divisor (> 0)
+  };
+  std::array<GridAxis, 3> grid_axes{};
   uint32_t threads_per_block = 0;
   uint32_t shared_bytes = 0;  // dynamic shared memory per block
   // Triton-compiled code (runtime::LaunchCode): bare pointers and scalar
@@ -51,11 +81,11 @@ Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunc
                                  const ir::BoundKernel& kernel, uint32_t threads_per_block,
                                  uint32_t shared_bytes, uint32_t shared_limit);
 
-// The grid of |kernel| for |args|: each shape symbol takes the size of the
-// tensor dimensions it names (which must agree), then EvalExpr on each grid
-// expression. Axes the kernel does not use are 1.
+// The grid of |plan|'s kernel for |args|: each shape symbol takes the size of
+// the tensor dimensions it names (which must agree), then EvalExpr on each
+// grid expression. Axes the kernel does not use are 1.
 using Grid = std::array<int64_t, 3>;
-Result<Grid> LaunchGrid(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args);
+Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const runtime::KernelArg> args);
 
 // Marshals |args| and enqueues the kernel on |stream| (NULL: the context's
 // default stream). A grid with a zero axis launches nothing.
