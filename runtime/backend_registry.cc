@@ -5,6 +5,7 @@
 
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/reference_backend.h"
+#include "runtime/vulkan/vulkan_backend.h"
 
 namespace hrt::runtime {
 
@@ -12,6 +13,7 @@ std::span<const BackendFactory* const> RegisteredBackends() {
   static const BackendFactory* const kFactories[] = {
       // GPU backends, best first, then the reference backend.
       &cuda::kCudaBackendFactory,
+      &vulkan::kVulkanBackendFactory,
       &kReferenceBackendFactory,
   };
   return kFactories;

@@ -61,6 +61,13 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
   runtime->log_min_level = options.log_min_level;
   DeviceCreateOptions create_options;
   create_options.cuda_context = options.cuda_context;
+  create_options.vulkan_instance = options.vulkan_instance;
+  create_options.vulkan_physical_device = options.vulkan_physical_device;
+  create_options.vulkan_device = options.vulkan_device;
+  create_options.vulkan_queue = options.vulkan_queue;
+  create_options.vulkan_queue_family = options.vulkan_queue_family;
+  create_options.vulkan_get_instance_proc_addr = options.vulkan_get_instance_proc_addr;
+  create_options.vulkan_validation = options.vulkan_validation != 0;
   if (options.cache_dir != nullptr) {
     create_options.cache_enabled = options.cache_dir[0] != '\0';
     create_options.cache_dir = options.cache_dir;

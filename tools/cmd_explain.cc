@@ -13,6 +13,7 @@
 #include "runtime/select/explain.h"
 #include "runtime/select/fingerprint.h"
 #include "runtime/select/selection.h"
+#include "runtime/vulkan/vulkan_device_info.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
@@ -87,6 +88,9 @@ Result<select::Fingerprint> ChooseDevice(const ParsedArgs& args) {
 // the reference backend interprets the IR.
 Status CodegenProbe(void* /*user_data*/, const select::Fingerprint& device) {
   if (device.backend == HRT_BACKEND_CPU_REFERENCE) return Status::Ok();
+  // The SPIR-V emitter needs what vulkan::CheckSupported names (Vulkan 1.2,
+  // bufferDeviceAddress, shaderInt64).
+  if (device.backend == HRT_BACKEND_VULKAN) return vulkan::CheckSupported(device);
   if (device.backend != HRT_BACKEND_CUDA) {
     return Unsupported(std::string("no code generator for ") + select::BackendName(device.backend) +
                        " yet");

@@ -220,6 +220,27 @@ typedef struct hrt_runtime_options_t {
   // The reference backend is always present. 0: the backends named in
   // $HELIONRT_BACKENDS (comma-separated names: "cuda,vulkan"), else all.
   uint32_t backends;
+  // Optional: the host engine's Vulkan objects, borrowed (never destroyed;
+  // they must outlive the runtime). They apply to the Vulkan device whose
+  // physical device they name (matched by deviceUUID). |vulkan_instance|
+  // alone: helionrt creates its devices in that instance. With
+  // |vulkan_device|, |vulkan_queue| (of family |vulkan_queue_family|, with
+  // compute) is required too, and the engine must have enabled
+  // bufferDeviceAddress and shaderInt64 (docs/vulkan-backend.md lists the
+  // features the generated code may use). |vulkan_physical_device| NULL:
+  // found by UUID. |vulkan_get_instance_proc_addr|: the engine's
+  // PFN_vkGetInstanceProcAddr (NULL: libvulkan.so.1's). On Vulkan devices a
+  // launch's |stream| is a VkCommandBuffer in the recording state (the launch
+  // is recorded; the caller submits) or NULL (helionrt submits).
+  void* vulkan_instance;
+  void* vulkan_physical_device;
+  void* vulkan_device;
+  void* vulkan_queue;
+  uint32_t vulkan_queue_family;
+  void* vulkan_get_instance_proc_addr;
+  // Non-zero: run Vulkan devices under VK_LAYER_KHRONOS_validation (also
+  // $HELIONRT_VULKAN_VALIDATION=1), for debugging.
+  int32_t vulkan_validation;
 } hrt_runtime_options_t;
 
 // Fills |options| with the defaults: struct_size set, no log callback,
@@ -353,9 +374,10 @@ HRT_API hrt_status_t hrt_device_free(hrt_runtime_t* runtime, uint32_t device_ind
 
 // Copies |size| bytes from host memory |src| to device memory at
 // |dst_address|, which with |size| must lie inside one live allocation.
-// Blocking: waits for the work queued on |stream| (the backend's native
-// stream or queue handle; NULL: the default one; must be NULL on the
-// reference device), then copies, then returns. |size| 0 does nothing.
+// Blocking: waits for the work queued on |stream| (CUDA: a CUstream, NULL
+// the context's default stream; Vulkan: ignored, the copy waits for the
+// device's queue to go idle; the reference device: must be NULL), then
+// copies, then returns. |size| 0 does nothing.
 // @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL runtime or src, range
 //         outside an allocation, non-NULL stream on the reference device);
 //         HRT_ERROR_OUT_OF_RANGE (device index); a driver error.

@@ -10,7 +10,27 @@ namespace hrt::select {
 namespace {
 
 constexpr const char* kFeatureNames[kNumNamedFeatures] = {
-    "coop_launch", "bf16", "cp_async", "fp8", "clusters", "tma", "wgmma", "tcgen05", "fp4",
+    "coop_launch",
+    "bf16",
+    "cp_async",
+    "fp8",
+    "clusters",
+    "tma",
+    "wgmma",
+    "tcgen05",
+    "fp4",
+    "vk_fp16",
+    "vk_int8",
+    "vk_storage16",
+    "vk_storage8",
+    "vk_subgroup_arith",
+    "vk_int64_atomics",
+    "vk_coop_matrix",
+    "vk_bf16",
+    "vk_bda",
+    "vk_int64",
+    "vk_f32_atomic_add",
+    "vk_subgroup_ext_types",
 };
 
 constexpr uint32_t kNvidiaVendorId = 0x10de;
@@ -123,13 +143,75 @@ enum Key : int {
   kKeyPtx,
   kKeyMemory,
   kKeyFeatures,
+  // Vulkan only, from here on.
+  kKeyVkDevice,
+  kKeyVkType,
+  kKeyVkDriverId,
+  kKeyVkDriver,
+  kKeyVkApi,
+  kKeyVkCacheUuid,
+  kKeyVkSubgroupMin,
+  kKeyVkSubgroupMax,
+  kKeyVkSubgroupOps,
+  kKeyVkWgSize,
+  kKeyVkPush,
   kNumKeys,
 };
+constexpr int kFirstVulkanKey = kKeyVkDevice;
 
 constexpr const char* kKeyNames[kNumKeys] = {
-    "backend",    "vendor", "name", "uuid",   "sm",  "sms",    "max_threads", "smem",
-    "smem_optin", "regs",   "warp", "driver", "ptx", "memory", "features",
+    "backend",
+    "vendor",
+    "name",
+    "uuid",
+    "sm",
+    "sms",
+    "max_threads",
+    "smem",
+    "smem_optin",
+    "regs",
+    "warp",
+    "driver",
+    "ptx",
+    "memory",
+    "features",
+    "vk_device",
+    "vk_type",
+    "vk_driver_id",
+    "vk_driver",
+    "vk_api",
+    "vk_cache_uuid",
+    "vk_subgroup_min",
+    "vk_subgroup_max",
+    "vk_subgroup_ops",
+    "vk_wg_size",
+    "vk_push",
 };
+
+// VkPhysicalDeviceType values 0..4, by name.
+constexpr const char* kVkTypeNames[] = {"other", "integrated", "discrete", "virtual", "cpu"};
+constexpr uint32_t kNumVkTypes = 5;
+
+// "1024,1024,64".
+std::string WorkgroupSizeString(const std::array<uint32_t, 3>& size) {
+  return std::to_string(size[0]) + "," + std::to_string(size[1]) + "," + std::to_string(size[2]);
+}
+
+bool ParseWorkgroupSize(std::string_view text, std::array<uint32_t, 3>* out) {
+  std::array<uint32_t, 3> size{};
+  for (size_t i = 0; i < 3; ++i) {
+    const size_t comma = i < 2 ? text.find(',') : text.size();
+    if (comma == std::string_view::npos) return false;
+    uint64_t v = 0;
+    if (!ParseUnsigned(text.substr(0, comma), std::numeric_limits<uint32_t>::max(), &v)) {
+      return false;
+    }
+    size[i] = static_cast<uint32_t>(v);
+    text.remove_prefix(i < 2 ? comma + 1 : comma);
+  }
+  *out = size;
+  return true;
+}
 
 // The sm= value: "90a", or "none" for a device without an arch.
 std::string ArchField(Arch arch) {
@@ -144,6 +226,28 @@ int FindKey(std::string_view name) {
 }
 
 }  // namespace
+
+std::string VulkanApiVersionString(uint32_t version) {
+  return std::to_string((version >> 22) & 0x7f) + "." + std::to_string((version >> 12) & 0x3ff) +
+         "." + std::to_string(version & 0xfff);
+}
+
+Result<uint32_t> ParseVulkanApiVersion(std::string_view text) {
+  const std::string what = "bad Vulkan version '" + std::string(text) + "'";
+  uint64_t parts[3] = {0, 0, 0};
+  constexpr uint64_t kMax[3] = {0x7f, 0x3ff, 0xfff};
+  size_t count = 0;
+  while (count < 3) {
+    const size_t dot = std::min(text.find('.'), text.size());
+    if (!ParseUnsigned(text.substr(0, dot), kMax[count], &parts[count])) return ParseError(what);
+    ++count;
+    if (dot == text.size()) break;
+    text.remove_prefix(dot + 1);
+    if (count == 3) return ParseError(what);
+  }
+  if (count < 2) return ParseError(what + " (expected major.minor[.patch])");
+  return static_cast<uint32_t>((parts[0] << 22) | (parts[1] << 12) | parts[2]);
+}
 
 const char* FeatureName(int bit) {
   return bit >= 0 && bit < kNumNamedFeatures ? kFeatureNames[bit] : nullptr;
@@ -286,6 +390,21 @@ std::string FingerprintToString(const Fingerprint& fp) {
   add(kKeyPtx, PtxIsaString(fp.ptx_isa_max));
   add(kKeyMemory, std::to_string(fp.memory_bytes));
   add(kKeyFeatures, FeaturesString(fp.features));
+  if (fp.backend == HRT_BACKEND_VULKAN) {
+    const VulkanFacts& vk = fp.vk;
+    add(kKeyVkDevice, Hex(vk.device_id));
+    add(kKeyVkType, vk.device_type < kNumVkTypes ? kVkTypeNames[vk.device_type]
+                                                 : std::to_string(vk.device_type));
+    add(kKeyVkDriverId, std::to_string(vk.driver_id));
+    add(kKeyVkDriver, Hex(vk.driver_version));
+    add(kKeyVkApi, VulkanApiVersionString(vk.api_version));
+    add(kKeyVkCacheUuid, UuidString(vk.pipeline_cache_uuid));
+    add(kKeyVkSubgroupMin, std::to_string(vk.subgroup_min));
+    add(kKeyVkSubgroupMax, std::to_string(vk.subgroup_max));
+    add(kKeyVkSubgroupOps, Hex(vk.subgroup_ops));
+    add(kKeyVkWgSize, WorkgroupSizeString(vk.max_workgroup_size));
+    add(kKeyVkPush, std::to_string(vk.max_push_constants));
+  }
   return s;
 }
 
@@ -379,10 +498,51 @@ Result<Fingerprint> ParseFingerprint(std::string_view text) {
     if (!features.ok()) return bad(kKeyFeatures, features.status().message());
     fp.features = *features;
   }
+  for (int key = kFirstVulkanKey; key < kNumKeys; ++key) {
+    if (seen[key] && fp.backend != HRT_BACKEND_VULKAN) {
+      return bad(static_cast<Key>(key), "only Vulkan fingerprints have this key");
+    }
+  }
+  VulkanFacts& vk = fp.vk;
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkDevice, &vk.device_id));
+  if (seen[kKeyVkType]) {
+    uint32_t type = 0;
+    while (type < kNumVkTypes && values[kKeyVkType] != kVkTypeNames[type]) ++type;
+    if (type == kNumVkTypes) {
+      HRT_RETURN_IF_ERROR(parse_u32(kKeyVkType, &type));
+      if (type < kNumVkTypes) return bad(kKeyVkType, "write the type by name");
+    }
+    vk.device_type = type;
+  }
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkDriverId, &vk.driver_id));
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkDriver, &vk.driver_version));
+  if (seen[kKeyVkApi]) {
+    Result<uint32_t> api = ParseVulkanApiVersion(values[kKeyVkApi]);
+    if (!api.ok()) return bad(kKeyVkApi, api.status().message());
+    vk.api_version = *api;
+  }
+  if (seen[kKeyVkCacheUuid] && !ParseUuid(values[kKeyVkCacheUuid], &vk.pipeline_cache_uuid)) {
+    return bad(kKeyVkCacheUuid, "expected 32 hex digits");
+  }
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkSubgroupMin, &vk.subgroup_min));
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkSubgroupMax, &vk.subgroup_max));
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkSubgroupOps, &vk.subgroup_ops));
+  if (seen[kKeyVkWgSize] && !ParseWorkgroupSize(values[kKeyVkWgSize], &vk.max_workgroup_size)) {
+    return bad(kKeyVkWgSize, "expected three unsigned 32-bit numbers x,y,z");
+  }
+  HRT_RETURN_IF_ERROR(parse_u32(kKeyVkPush, &vk.max_push_constants));
   return fp;
 }
 
 std::string HardKey::ToString() const {
+  if (backend == HRT_BACKEND_VULKAN) {
+    auto hex4 = [](uint32_t v) {
+      std::string h = Hex(v).substr(2);
+      return std::string(h.size() < 4 ? 4 - h.size() : 0, '0') + h;
+    };
+    return std::string("backend=vulkan;device=") + hex4(vendor_id) + ":" + hex4(device_id) +
+           ";driver=" + Hex(vk_driver_version);
+  }
   return std::string("backend=") + BackendName(backend) + ";sm=" + ArchField(arch) +
          ";driver=" + std::to_string(driver_version);
 }
@@ -393,7 +553,13 @@ uint64_t HardKey::Hash() const {
 }
 
 HardKey HardKeyOf(const Fingerprint& fp) {
-  return HardKey{fp.backend, fp.arch, fp.driver_version};
+  HardKey key{fp.backend, fp.arch, fp.driver_version};
+  if (fp.backend == HRT_BACKEND_VULKAN) {
+    key.vendor_id = fp.vendor_id;
+    key.device_id = fp.vk.device_id;
+    key.vk_driver_version = fp.vk.driver_version;
+  }
+  return key;
 }
 
 }  // namespace hrt::select
