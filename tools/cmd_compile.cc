@@ -1,5 +1,6 @@
 // helionrt compile: binds one kernel of a tile-IR file (or of a bundle's IR)
-// to a config and writes the PTX the emitter generates for a CUDA target.
+// to a config and writes the PTX the emitter generates for a CUDA target, or
+// the SPIR-V module for Vulkan.
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "codegen/ir/bind.h"
 #include "codegen/ptx/ptx.h"
+#include "codegen/spirv/spirv.h"
 #include "runtime/bundle/json_writer.h"
 #include "runtime/bundle/reader.h"
 #include "tools/cli_util.h"
@@ -20,17 +22,19 @@ constexpr char kUsage[] =
     "\n"
     "FILE is a tile-IR file (text or binary) or a bundle whose kernel has IR.\n"
     "  --kernel NAME        the kernel (optional when FILE holds exactly one)\n"
-    "  --target ARCH        CUDA target: sm_80, sm_86, sm_90a, ... (default sm_80)\n"
+    "  --target ARCH        CUDA target: sm_80, sm_86, sm_90a, ... (default sm_80), or\n"
+    "                       vulkan: a SPIR-V 1.5 GLCompute module (Vulkan 1.2 with\n"
+    "                       bufferDeviceAddress; limits: --max-threads, --max-smem,\n"
+    "                       default 1024 invocations and 16 KiB, Vulkan's minimums)\n"
     "  --ptx-isa X.Y        PTX ISA to write (default 8.0, or the oldest naming ARCH)\n"
     "  --config k=v,...     tunables and dtype parameters; the rest take defaults\n"
     "  --max-threads N      threads per block allowed (default: ARCH's limit)\n"
     "  --max-smem BYTES     shared memory per block allowed (default: ARCH's opt-in limit)\n"
     "  --entry NAME         the PTX entry name (default: the kernel's name)\n"
-    "  -o OUT               where to write the PTX ('-': stdout)\n"
+    "  -o OUT               where to write the PTX or SPIR-V ('-': stdout, PTX only)\n"
     "  --json               print the summary as JSON (not with -o -)\n";
 
-// Whether |target| names a CUDA architecture (as opposed to another backend,
-// e.g. "vulkan", which compile does not generate code for yet).
+// Whether |target| names a CUDA architecture (as opposed to "vulkan").
 bool IsCudaTarget(std::string_view target) {
   return target.starts_with("sm_") || target.starts_with("compute_") ||
          (!target.empty() && target[0] >= '0' && target[0] <= '9');
@@ -132,6 +136,66 @@ void PrintSummary(const ParsedArgs& args, const std::string& out, const ir::Boun
   std::printf("%s\n", j.str().c_str());
 }
 
+// --target vulkan: the SPIR-V module for a device with the options' limits.
+int CompileSpirv(const ParsedArgs& args, const std::string& out) {
+  if (out == "-") return Fail("SPIR-V is binary: write it to a file with -o");
+  spirv::SpirvOptions options;
+  if (std::optional<std::string> v = args.Value("--max-threads")) {
+    Result<int64_t> n = ParseInt(*v, "--max-threads", 1, 1 << 20);
+    if (!n.ok()) return Fail(n.status());
+    options.max_workgroup_invocations = static_cast<uint32_t>(*n);
+  }
+  if (std::optional<std::string> v = args.Value("--max-smem")) {
+    Result<int64_t> n = ParseInt(*v, "--max-smem", 0, UINT32_MAX);
+    if (!n.ok()) return Fail(n.status());
+    options.max_shared_bytes = static_cast<uint32_t>(*n);
+  }
+  if (std::optional<std::string> entry = args.Value("--entry")) options.entry_name = *entry;
+  Result<ir::Kernel> kernel = LoadKernel(args.positionals[0], args.Value("--kernel"));
+  if (!kernel.ok()) return Fail(kernel.status());
+  Result<ir::Config> given = ir::ParseConfig(args.Value("--config").value_or(""));
+  if (!given.ok()) return Fail(given.take_status().Annotate("--config"));
+  const ir::Config config = CompleteConfig(*kernel, *given);
+  Result<ir::BoundKernel> bound = ir::Bind(*kernel, config);
+  if (!bound.ok()) {
+    return Fail(bound.take_status().Annotate("kernel '" + kernel->name + "': config '" +
+                                             ConfigLabel(*kernel, config) + "' rejected"));
+  }
+  Result<spirv::SpirvKernel> emitted = spirv::EmitSpirv(*bound, options);
+  if (!emitted.ok()) {
+    return Fail(emitted.take_status().Annotate("kernel '" + kernel->name + "' [" +
+                                               ConfigLabel(*kernel, config) + "] for vulkan"));
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(emitted->words.data());
+  const size_t size = emitted->words.size() * sizeof(uint32_t);
+  if (Status s = WriteFile(out, std::span(bytes, size)); !s.ok()) return Fail(s);
+  const uint32_t push_bytes = emitted->args.in_buffer ? 8u : emitted->args.push_constant_bytes;
+  if (!args.Has("--json")) {
+    std::printf(
+        "%s: kernel '%s' [%s] for vulkan, SPIR-V 1.5: entry %s, %u invocations/workgroup, %u "
+        "bytes workgroup memory, %u bytes of push constants%s, %zu bytes\n",
+        out.c_str(), bound->kernel.name.c_str(), ConfigLabel(bound->kernel, bound->config).c_str(),
+        emitted->entry_name.c_str(), emitted->local_size[0], emitted->workgroup_bytes, push_bytes,
+        emitted->args.in_buffer ? " (arguments in a buffer)" : "", size);
+    return kExitOk;
+  }
+  bundle::JsonWriter j;
+  j.BeginObject();
+  j.Field("output", out);
+  j.Field("kernel", bound->kernel.name);
+  j.Field("config", ConfigLabel(bound->kernel, bound->config));
+  j.Field("target", std::string("vulkan"));
+  j.Field("entry", emitted->entry_name);
+  j.Field("workgroup_size", emitted->local_size[0]);
+  j.Field("workgroup_bytes", emitted->workgroup_bytes);
+  j.Field("push_constant_bytes", push_bytes);
+  j.Field("args_in_buffer", emitted->args.in_buffer);
+  j.Field("bytes", uint64_t{size});
+  j.EndObject();
+  std::printf("%s\n", j.str().c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int CmdCompile(Args args) {
@@ -153,10 +217,14 @@ int CmdCompile(Args args) {
   }
 
   const std::string target = parsed->Value("--target").value_or("sm_80");
+  if (target == "vulkan") {
+    if (parsed->Has("--ptx-isa")) return UsageError("--ptx-isa is for CUDA targets", kUsage);
+    return CompileSpirv(*parsed, *out);
+  }
   if (!IsCudaTarget(target)) {
     return Fail("unsupported target '" + target +
-                "': compile generates PTX for CUDA targets (sm_80 and newer, e.g. sm_90a) only "
-                "for now");
+                "': compile generates PTX for CUDA targets (sm_80 and newer, e.g. sm_90a) and "
+                "SPIR-V for vulkan");
   }
   uint32_t isa = 0;
   if (std::optional<std::string> v = parsed->Value("--ptx-isa")) {

@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -409,8 +410,10 @@ TEST_F(CliTest, InfoListsReferenceDeviceAndWhyCudaIsUnavailable) {
   const Json& dev = ref["devices"][0];
   EXPECT_EQ(dev["fingerprint"].str.rfind("backend=cpu-reference", 0), 0u);
   EXPECT_FALSE(dev["name"].str.empty());
-  // CUDA has no devices, so the reference device is device 0.
-  EXPECT_EQ(dev["index"].number, 0);
+  // The reference device is listed last (after lavapipe, when Vulkan has it).
+  size_t devices = 0;
+  for (const Json& b : backends.items) devices += b["devices"].items.size();
+  EXPECT_EQ(dev["index"].number, static_cast<double>(devices - 1));
 }
 
 //===----------------------------------------------------------------------===//
@@ -763,6 +766,27 @@ TEST_F(CliTest, CompileWritesPtx) {
   EXPECT_EQ((*doc)["bytes"].number, static_cast<double>(ReadText(Path("va.ptx")).size()));
 }
 
+TEST_F(CliTest, CompileWritesSpirvForVulkan) {
+  const RunResult r = Run({"compile", KernelsDir() + "/rms_norm.tile", "--target", "vulkan",
+                           "--config", "T=bf16,WARPS=2", "-o", "rms.spv", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::optional<Json> doc = ParseJson(r.out);
+  ASSERT_TRUE(doc.has_value()) << r.out;
+  EXPECT_EQ((*doc)["target"].str, "vulkan");
+  EXPECT_EQ((*doc)["workgroup_size"].number, 64);
+  const std::vector<uint8_t> spv = ReadBytes(Path("rms.spv"));
+  ASSERT_GE(spv.size(), 20u);
+  EXPECT_EQ(spv.size(), static_cast<size_t>((*doc)["bytes"].number));
+  uint32_t magic = 0;
+  std::memcpy(&magic, spv.data(), sizeof magic);
+  EXPECT_EQ(magic, 0x07230203u);
+  // spirv-val (spirv-tools) accepts it when it is installed.
+  if (std::system("command -v spirv-val > /dev/null 2>&1") == 0) {
+    const std::string cmd = "spirv-val --target-env vulkan1.2 " + Path("rms.spv");
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+}
+
 TEST_F(CliTest, CompileRejectsBadConfigsAndTargets) {
   const std::string va = KernelsDir() + "/vector_add.tile";
   // Not a candidate of BLOCK.
@@ -777,8 +801,11 @@ TEST_F(CliTest, CompileRejectsBadConfigsAndTargets) {
   ExpectFailure(Run({"compile", va, "--max-threads", "32", "-o", "x.ptx"}), "thread");
   EXPECT_FALSE(fs::exists(Path("x.ptx")));
   // Targets.
-  ExpectFailure(Run({"compile", va, "--target", "vulkan", "-o", "x.ptx"}),
-                "unsupported target 'vulkan'");
+  ExpectFailure(Run({"compile", va, "--target", "rocm", "-o", "x.ptx"}),
+                "unsupported target 'rocm'");
+  ExpectFailure(Run({"compile", va, "--target", "vulkan", "-o", "-"}), "binary");
+  ExpectFailure(Run({"compile", va, "--target", "vulkan", "--max-threads", "64", "-o", "x.spv"}),
+                "invocations");
   ExpectFailure(Run({"compile", va, "--target", "sm_75", "-o", "x.ptx"}), "sm_80");
   ExpectFailure(Run({"compile", va, "--target", "sm_9z", "-o", "x.ptx"}), "sm_9z");
   ExpectFailure(Run({"compile", va, "--target", "sm_90a", "--ptx-isa", "7.8", "-o", "x.ptx"}),
