@@ -35,6 +35,7 @@ struct DemoCase {
   std::vector<hrt_arg_t> scalars;   // appended after the tensors
   size_t output;                    // index of the output tensor
   ref::RefOutput expected;
+  std::vector<hrt_config_entry_t> config = {};  // tunables; the rest take defaults
 };
 
 hrt_arg_t FloatArg(double v) {
@@ -107,6 +108,9 @@ std::vector<DemoCase> MakeCases() {
     const auto b = c.tensors[1].FillUniform(rng, -1, 1);
     const auto bias = c.tensors[2].FillUniform(rng, -1, 1);
     c.expected = ref::GemmRef(a, b, bias, m, n, k);
+    // Tiles whose staging fits the 32 KiB of workgroup memory lavapipe (and
+    // 48 KiB other Vulkan drivers) allow; the default 128x128x64 needs 65 KiB.
+    c.config = {{"BLOCK_M", 64}, {"BLOCK_N", 64}, {"BLOCK_K", 32}, {"WARPS", 4}};
     cases.push_back(std::move(c));
   }
   return cases;
@@ -165,6 +169,8 @@ hrt_status_t RunCase(hrt_runtime_t* rt, uint32_t device, hrt_kernel_t* kernel, D
   params.device_index = device;
   params.args = args.data();
   params.arg_count = args.size();
+  params.config = c.config.data();
+  params.config_count = c.config.size();
   *what = "launch";
   if (hrt_status_t s = hrt_kernel_launch(kernel, &params); s != HRT_OK) return s;
   *what = "waiting for the device";
