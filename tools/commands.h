@@ -17,5 +17,6 @@ int CmdInfo(Args args);
 int CmdBundle(Args args);
 int CmdExplain(Args args);
 int CmdCompile(Args args);
+int CmdTune(Args args);
 
 }  // namespace hrt::cli

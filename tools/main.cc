@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"explain", "show which variant of a bundle kernel a device runs, and why",
      hrt::cli::CmdExplain},
     {"compile", "generate PTX for one kernel and config", hrt::cli::CmdCompile},
+    {"tune", "tune kernels at given shapes on a device and write a bundle", hrt::cli::CmdTune},
     {"cache", "inspect and maintain the persistent kernel cache", hrt::cli::CmdCache},
     {"ir", "check, print or assemble tile-IR files (run 'helionrt ir' for usage)", hrt::cli::CmdIr},
 };
