@@ -35,6 +35,8 @@ constexpr char kUsage[] =
     "  --arch sm_80,sm_90a,...      also compile a cubin per arch with ptxas\n"
     "                               ($HRT_PTXAS, else PATH, else /usr/local/cuda/bin)\n"
     "  --ptx-target ARCH|none       the PTX variant's target (default sm_80)\n"
+    "  --vulkan                     also a SPIR-V variant per config for Vulkan, for\n"
+    "                               Vulkan's minimum limits (16 KiB workgroup memory)\n"
     "  --config KERNEL:k=v,k=v      a config to build for KERNEL (repeatable);\n"
     "                               default: the kernel's default config\n"
     "  --payload KERNEL:KIND:ARCH:FILE  add a precompiled cubin or ptx (repeatable)\n"
@@ -62,6 +64,7 @@ struct BuildPlan {
   std::vector<std::string> inputs;
   std::vector<std::string> archs;                          // cubin targets
   std::optional<std::string> ptx_target;                   // nullopt: no PTX variants
+  bool vulkan = false;                                     // SPIR-V variants too
   std::map<std::string, std::vector<ir::Config>> configs;  // by kernel
   std::vector<PayloadSpec> payloads;
   std::optional<std::string> ptxas;
@@ -82,6 +85,7 @@ struct BuildResult {
   std::vector<Skipped> skipped;
   size_t ptx_variants = 0;
   size_t cubin_variants = 0;
+  size_t spirv_variants = 0;
   size_t payload_variants = 0;
 };
 
@@ -149,6 +153,7 @@ Result<BuildPlan> MakePlan(const ParsedArgs& args, bool* usage) {
       }
     }
   }
+  plan.vulkan = args.Has("--vulkan");
   const std::string ptx_target = args.Value("--ptx-target").value_or("sm_80");
   if (ptx_target != "none") {
     HRT_RETURN_IF_ERROR(EmitOptionsFor(ptx_target).status());
@@ -271,6 +276,19 @@ Status AddGeneratedVariants(const BuildPlan& plan, const ir::BoundKernel& b,
       ++result->ptx_variants;
     }
   }
+  if (plan.vulkan) {
+    Result<bundle::VariantEntry> v = bundle::SpirvVariantOf(b, spirv::SpirvOptions{});
+    if (v.ok()) {
+      entry->variants.push_back(std::move(*v));
+      ++result->spirv_variants;
+    } else if (v.status().code() == Code::kUnsupported) {
+      result->skipped.push_back(
+          {b.kernel.name, ConfigLabel(b.kernel, b.config), "vulkan", v.status().message()});
+    } else {
+      return v.take_status().Annotate("kernel '" + b.kernel.name + "' [" +
+                                      ConfigLabel(b.kernel, b.config) + "] for vulkan");
+    }
+  }
   for (const std::string& arch : plan.archs) {
     HRT_ASSIGN_OR_RETURN(std::optional<ptx::PtxKernel> k, EmitFor(b, arch, &result->skipped));
     if (!k) continue;
@@ -385,6 +403,7 @@ void PrintBuildSummary(const BuildPlan& plan, const BuildResult& r, size_t bytes
     std::printf("%s: %zu kernels, %zu variants (%zu ptx, %zu cubin, %zu precompiled), %zu bytes",
                 plan.output.c_str(), r.contents.kernels.size(), variants, r.ptx_variants,
                 r.cubin_variants, r.payload_variants, bytes);
+    if (r.spirv_variants != 0) std::printf(", %zu spirv", r.spirv_variants);
     if (!r.skipped.empty()) std::printf(", %zu skipped (see warnings)", r.skipped.size());
     std::printf("\n");
     return;
@@ -397,6 +416,7 @@ void PrintBuildSummary(const BuildPlan& plan, const BuildResult& r, size_t bytes
   j.Field("variant_count", uint64_t{variants});
   j.Field("ptx_variants", uint64_t{r.ptx_variants});
   j.Field("cubin_variants", uint64_t{r.cubin_variants});
+  j.Field("spirv_variants", uint64_t{r.spirv_variants});
   j.Field("precompiled_variants", uint64_t{r.payload_variants});
   j.Key("ptxas");
   if (plan.ptxas) {
@@ -438,8 +458,9 @@ void PrintBuildSummary(const BuildPlan& plan, const BuildResult& r, size_t bytes
 
 int BundleBuild(Args args) {
   static constexpr FlagSpec kFlags[] = {
-      {"-o", true, false},      {"--arch", true, true},    {"--ptx-target", true, false},
-      {"--config", true, true}, {"--payload", true, true}, {"--json", false, false},
+      {"-o", true, false},        {"--arch", true, true},   {"--ptx-target", true, false},
+      {"--vulkan", false, false}, {"--config", true, true}, {"--payload", true, true},
+      {"--json", false, false},
   };
   Result<ParsedArgs> parsed = ParseArgs(args, kFlags);
   if (!parsed.ok()) return UsageError(parsed.status().message(), kUsage);

@@ -1,6 +1,8 @@
 #include "runtime/bundle/from_ir.h"
 
 #include "codegen/ir/binary.h"
+#include "codegen/spirv/spec.h"
+#include "runtime/select/fingerprint.h"
 #include "runtime/bundle/ptx_header.h"
 
 namespace hrt::bundle {
@@ -54,6 +56,42 @@ Result<VariantEntry> PtxVariantFromIr(const ir::Kernel& kernel, const ir::Config
   emit.entry_name = kernel.name;
   HRT_ASSIGN_OR_RETURN(const ptx::PtxKernel ptx, ptx::EmitKernel(bound, emit));
   return PtxVariantOf(bound, ptx);
+}
+
+Result<VariantEntry> SpirvVariantOf(const ir::BoundKernel& bound, spirv::SpirvOptions options) {
+  options.max_push_constant_bytes = kBundleSpirvPushConstantBytes;
+  options.entry_name = bound.kernel.name;
+  HRT_ASSIGN_OR_RETURN(const spirv::SpirvKernel k, spirv::EmitSpirv(bound, options));
+  VariantEntry v;
+  v.target.backend = HRT_BACKEND_VULKAN;
+  v.target.required_features = select::kFeatureVkBufferDeviceAddress | select::kFeatureVkInt64;
+  for (const uint32_t c : k.capabilities) {
+    switch (c) {
+      case spirv::spv::CapabilityStorageBuffer16BitAccess:
+        v.target.required_features |= select::kFeatureVkStorage16;
+        break;
+      case spirv::spv::CapabilityStorageBuffer8BitAccess:
+        v.target.required_features |= select::kFeatureVkStorage8;
+        break;
+      case spirv::spv::CapabilityGroupNonUniformArithmetic:
+        v.target.required_features |= select::kFeatureVkSubgroupArith;
+        break;
+      case spirv::spv::CapabilityInt64Atomics:
+        v.target.required_features |= select::kFeatureVkInt64Atomics;
+        break;
+      case spirv::spv::CapabilityAtomicFloat32AddEXT:
+        v.target.required_features |= select::kFeatureVkFloat32AtomicAdd;
+        break;
+      default: break;
+    }
+  }
+  v.config = ConfigValuesOf(bound);
+  v.resources.threads_per_block = k.local_size[0];
+  v.resources.static_smem_bytes = k.workgroup_bytes;
+  v.payload_kind = PayloadKind::kSpirv;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(k.words.data());
+  v.payload.assign(bytes, bytes + k.words.size() * sizeof(uint32_t));
+  return v;
 }
 
 VariantEntry CubinVariantFromPtx(const VariantEntry& ptx_variant, select::Arch arch,

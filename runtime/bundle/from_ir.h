@@ -8,6 +8,7 @@
 #include "codegen/ir/bind.h"
 #include "codegen/ir/ir.h"
 #include "codegen/ptx/ptx.h"
+#include "codegen/spirv/spirv.h"
 #include "runtime/bundle/bundle.h"
 
 namespace hrt::bundle {
@@ -36,6 +37,21 @@ Result<VariantEntry> PtxVariantOf(const ir::BoundKernel& bound, const ptx::PtxKe
 // ptx::EmitKernel (a config outside the space or over the limits).
 Result<VariantEntry> PtxVariantFromIr(const ir::Kernel& kernel, const ir::Config& config,
                                       const ptx::EmitOptions& options);
+
+// SPIR-V variants are emitted for this push-constant size, Vulkan's
+// guaranteed minimum, whatever the building machine's device allows: the
+// argument layout depends on it (spirv::MakeArgLayout), so every device
+// launches a bundle's SPIR-V with this value.
+inline constexpr uint32_t kBundleSpirvPushConstantBytes = 128;
+
+// The SPIR-V variant of |bound| emitted with |options| (whose
+// max_push_constant_bytes is forced to kBundleSpirvPushConstantBytes):
+// backend vulkan; required features from what the module declares (device
+// addresses and Int64 always; 16/8-bit storage, subgroup arithmetic, atomics
+// as used); threads = the workgroup size; workgroup memory as static shared
+// memory. The entry point is named after the kernel. Errors: those of
+// spirv::EmitSpirv (kUnsupported: over the options' limits).
+Result<VariantEntry> SpirvVariantOf(const ir::BoundKernel& bound, spirv::SpirvOptions options);
 
 // A cubin variant made from a PTX variant (as PtxVariantFromIr returned) and
 // the cubin ptxas built from its payload for |arch|; |regs_per_thread| and

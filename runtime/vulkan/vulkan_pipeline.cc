@@ -11,6 +11,7 @@
 #include "codegen/ir/expr.h"
 #include "codegen/spirv/spirv.h"
 #include "runtime/bundle/bundle.h"
+#include "runtime/bundle/from_ir.h"
 #include "runtime/vulkan/spirv_check.h"
 
 namespace hrt::vulkan {
@@ -131,8 +132,9 @@ Result<std::unique_ptr<Pipeline>> VulkanDevice::CreatePipeline(const ir::BoundKe
     words.resize(payload.size() / 4);
     std::memcpy(words.data(), payload.data(), payload.size());
     p->entry_name = std::string(code->entry_name);
-    // The variant was compiled for the same argument model.
-    p->args = spirv::MakeArgLayout(kernel, max_push_constant_bytes_);
+    // Bundles' SPIR-V is emitted for Vulkan's minimum push-constant size
+    // (runtime/bundle/from_ir.h), whatever this device allows.
+    p->args = spirv::MakeArgLayout(kernel, bundle::kBundleSpirvPushConstantBytes);
     p->origin = "SPIR-V from bundle " + label;
   }
   p->spirv_bytes = words.size() * 4;

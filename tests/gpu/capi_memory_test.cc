@@ -48,8 +48,12 @@ class CapiMemoryTest : public ::testing::Test {
     if (p.backend != HRT_BACKEND_CUDA) GTEST_SKIP() << "no CUDA device (device 0 is not CUDA)";
   }
   void TearDown() override {
-    if (module_ != nullptr) EXPECT_EQ(hrt_module_destroy(module_), HRT_OK);
-    if (rt_ != nullptr) EXPECT_EQ(hrt_runtime_destroy(rt_), HRT_OK);
+    if (module_ != nullptr) {
+      EXPECT_EQ(hrt_module_destroy(module_), HRT_OK);
+    }
+    if (rt_ != nullptr) {
+      EXPECT_EQ(hrt_runtime_destroy(rt_), HRT_OK);
+    }
   }
 
   std::string cache_dir_;

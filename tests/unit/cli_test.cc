@@ -766,6 +766,29 @@ TEST_F(CliTest, CompileWritesPtx) {
   EXPECT_EQ((*doc)["bytes"].number, static_cast<double>(ReadText(Path("va.ptx")).size()));
 }
 
+TEST_F(CliTest, BundleBuildAddsSpirvVariantsForVulkan) {
+  const RunResult r =
+      Run({"bundle", "build", "-o", "vk.hrtb", "--ptx-target", "none", "--vulkan", "--json",
+           KernelsDir() + "/vector_add.tile", KernelsDir() + "/gemm.tile"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::optional<Json> build = ParseJson(r.out);
+  ASSERT_TRUE(build.has_value()) << r.out;
+  // vector_add: one per dtype; gemm's default tiles need more than Vulkan's
+  // minimum 16 KiB of workgroup memory: skipped with a warning.
+  EXPECT_EQ((*build)["spirv_variants"].number, 3);
+  EXPECT_EQ((*build)["ptx_variants"].number, 0);
+  EXPECT_NE(r.err.find("vulkan"), std::string::npos) << r.err;
+  const RunResult inspect = Run({"bundle", "inspect", "vk.hrtb", "--json", "--verify"});
+  ASSERT_EQ(inspect.code, 0) << inspect.err;
+  const std::optional<Json> doc = ParseJson(inspect.out);
+  ASSERT_TRUE(doc.has_value()) << inspect.out;
+  EXPECT_TRUE((*doc)["verified"].b);
+  const Json& va = (*doc)["kernels"][0];
+  ASSERT_EQ(va["variants"].items.size(), 3u);
+  EXPECT_EQ(va["variants"][0]["backend"].str, "vulkan");
+  EXPECT_EQ(va["variants"][0]["payload_kind"].str, "spirv");
+}
+
 TEST_F(CliTest, CompileWritesSpirvForVulkan) {
   const RunResult r = Run({"compile", KernelsDir() + "/rms_norm.tile", "--target", "vulkan",
                            "--config", "T=bf16,WARPS=2", "-o", "rms.spv", "--json"});
