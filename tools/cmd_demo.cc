@@ -229,6 +229,10 @@ int CmdDemo(Args args) {
     std::printf(
         ":\nno GPU and no Vulkan device was found, so every kernel runs on the CPU reference\n"
         "interpreter of the tile IR (the oracle GPU backends are tested against).\n");
+  } else if (best.backend == HRT_BACKEND_VULKAN && std::strncmp(best.name, "llvmpipe", 8) == 0) {
+    std::printf(
+        ":\nno GPU was found, so the kernels run through the Vulkan backend on Mesa's lavapipe,\n"
+        "a CPU implementation of Vulkan (the same SPIR-V a GPU's Vulkan driver would run).\n");
   } else {
     std::printf("\n");
   }
