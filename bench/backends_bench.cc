@@ -141,8 +141,8 @@ void RunKernel(benchmark::State& state, uint32_t device, const char* kernel_name
     const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
     state.SetIterationTime(dt.count() / kLaunches);
   }
-  state.SetLabel(std::string(p.name) + " (" +
-                 (p.backend == HRT_BACKEND_CUDA ? "cuda" : "vulkan") + ")");
+  state.SetLabel(std::string(p.name) + " (" + (p.backend == HRT_BACKEND_CUDA ? "cuda" : "vulkan") +
+                 ")");
   state.counters[unit] = benchmark::Counter(work, benchmark::Counter::kIsIterationInvariantRate);
   for (const hrt_arg_t& a : args) {
     if (a.kind == HRT_ARG_KIND_TENSOR) (void)hrt_device_free(r.rt, device, a.value.tensor.address);
@@ -161,7 +161,7 @@ void BM_RmsNorm(benchmark::State& state) {
             {Tensor(RandomBuffer(rt, device, m * n, 1), {m, n}),
              Tensor(RandomBuffer(rt, device, n, 2), {n}),
              Tensor(RandomBuffer(rt, device, m * n, 3), {m, n}), eps},
-            {}, 2.0 * 2 * m * n, "bytes_per_second");
+            {}, 4.0 * static_cast<double>(m * n), "bytes_per_second");
 }
 
 void BM_Softmax(benchmark::State& state) {
@@ -172,7 +172,7 @@ void BM_Softmax(benchmark::State& state) {
   RunKernel(state, device, "softmax",
             {Tensor(RandomBuffer(rt, device, m * n, 4), {m, n}),
              Tensor(RandomBuffer(rt, device, m * n, 5), {m, n})},
-            {}, 2.0 * 2 * m * n, "bytes_per_second");
+            {}, 4.0 * static_cast<double>(m * n), "bytes_per_second");
 }
 
 // A config whose shared memory fits Vulkan's usual 48 KiB on every backend,
@@ -188,7 +188,7 @@ void BM_Gemm(benchmark::State& state) {
              Tensor(RandomBuffer(rt, device, n, 8), {n}),
              Tensor(RandomBuffer(rt, device, m * n, 9), {m, n})},
             {{"BLOCK_M", 64}, {"BLOCK_N", 64}, {"BLOCK_K", 32}, {"WARPS", 4}},
-            2.0 * m * n * k, "flops_per_second");
+            2.0 * static_cast<double>(m * n * k), "flops_per_second");
 }
 
 // Devices 0 and 1: with HELIONRT_BACKENDS=cuda,vulkan on one GPU, the CUDA
