@@ -18,7 +18,7 @@ for f in tests/gpu/*_test.cc; do targets+=("$(basename "$f" .cc)"); done
 # The CLI (demo, info) and the Vulkan conformance suite (a CPU-labelled test
 # that runs on lavapipe in CI and on the GPU's Vulkan driver here) come too;
 # bench/device/session_run.sh runs them all.
-bench_targets=(hrt_launch_bench hrt_first_launch hrt_backends_bench helionrt helionrt_cli
+bench_targets=(hrt_launch_bench hrt_first_launch hrt_warm_start hrt_backends_bench helionrt helionrt_cli
                vulkan_backend_test)
 
 case "${1:-build}" in

@@ -59,6 +59,7 @@ b=$(find_bin hrt_backends_bench)
 [ -n "$b" ] && run backends env HELIONRT_BACKENDS=cuda,vulkan "$b" --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/backends.json" \
   --benchmark_out_format=json
+[ -n "$(find_bin hrt_warm_start)" ] && run warm_start bash bench/device/warm_start.sh "$out"
 b=$(find_bin helionrt)
 if [ -n "$b" ]; then
   run demo "$b" demo
