@@ -14,6 +14,7 @@
 // Thread-compatible: one builder per module being built.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <initializer_list>
@@ -22,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace hrt::spirv {
@@ -173,6 +175,8 @@ class ModuleBuilder {
   Id ConstantNull(Id type);
   // When |id| is an int/float scalar constant: its type and bits.
   bool LookupConstant(Id id, Id* type, uint64_t* bits) const;
+  // When |id| is an int scalar constant: its bits and its type's width.
+  bool LookupIntConstant(Id id, uint64_t* bits, uint32_t* width) const;
 
   //===--- Global variables ---===//
   Id Variable(Id pointer_type, uint32_t storage_class);
@@ -192,8 +196,15 @@ class ModuleBuilder {
     uint32_t width = 0;
     bool is_signed = false;
   };
-  Id Dedup(std::vector<uint32_t>* section, uint32_t op, std::vector<uint32_t> key,
-           std::span<const uint32_t> operands, bool has_type);
+  // The id of the declaration |op| |operands| in |section|, made on first
+  // use. The key is the opcode, the operands and |extra| (data that is not
+  // an operand but tells declarations apart, e.g. an array's stride) when
+  // |has_extra|. |has_type|: the first operand is a result type (constants),
+  // so the new id goes after it. *|created| tells whether it was new.
+  Id Dedup(std::vector<uint32_t>* section, uint32_t op, std::span<const uint32_t> operands,
+           bool has_type, bool has_extra = false, uint32_t extra = 0, bool* created = nullptr);
+  void SetTypeInfo(Id id, uint32_t op, uint32_t width, bool is_signed);
+  const TypeInfo* FindType(Id id) const;
 
   uint32_t version_;
   Id next_id_ = 1;
@@ -208,13 +219,42 @@ class ModuleBuilder {
   std::vector<uint32_t> names_;
   std::vector<uint32_t> annotations_;
   std::vector<uint32_t> globals_;  // types, constants, global variables
-  std::map<std::vector<uint32_t>, Id> dedup_;
-  std::map<Id, TypeInfo> types_;
+  // Dedup keys of up to kShortKey words (every type and scalar constant)
+  // live in a hash table of fixed-size keys; longer ones (function types
+  // with many parameters, composites) in an ordered map.
+  static constexpr size_t kShortKey = 8;
+  struct ShortKey {
+    std::array<uint32_t, kShortKey> words{};
+    uint32_t size = 0;
+    friend bool operator==(const ShortKey& a, const ShortKey& b) {
+      return a.size == b.size && a.words == b.words;
+    }
+  };
+  struct ShortKeyHash {
+    size_t operator()(const ShortKey& k) const;
+  };
+  std::unordered_map<ShortKey, Id, ShortKeyHash> dedup_;
+  std::map<std::vector<uint32_t>, Id> long_dedup_;
+  // Bool/int/float/struct types (a handful): linear search.
+  std::vector<std::pair<Id, TypeInfo>> types_;
+  Id void_type_ = 0, bool_type_ = 0;
+  std::array<Id, 2> bool_constants_{};  // false, true
   struct ConstInfo {
     Id type = 0;
     uint64_t bits = 0;
+    uint32_t width = 0;
+    bool is_int = false;
   };
-  std::map<Id, ConstInfo> constants_;
+  std::vector<ConstInfo> constants_;
+  struct RecentConstant {
+    Id type = 0;
+    Id id = 0;
+    uint64_t bits = 0;  // masked to the type's width
+  };
+  std::array<RecentConstant, 256> recent_constants_{};
+  // Scalar constant per id: index + 1 into constants_, 0 for other ids (the
+  // lowering asks on every integer helper call, so a direct index).
+  std::vector<uint32_t> constant_index_;
   std::deque<Function> functions_;
 };
 

@@ -114,8 +114,13 @@ class Lowering {
   // An operand broadcast (right-aligned) into a result of |c|'s rank.
   Coords OperandCoords(const Coords& c, ir::ValueId operand);
   Result<Ids> Convert(int32_t tile, LayoutId layout, const std::array<int64_t, 4>& coef);
-  bool SameOwners(const Tile& src, const Layout& dst, const std::array<int64_t, 4>& coef,
-                  std::vector<int64_t>* slot_of) const;
+  // True when, for every slot s of |dst|, each invocation finds the element
+  // it reads there (flat index sum(coef * coordinate) into |src|'s tile) in
+  // its own slot (*slot_of)[s] of |src| (-1: no invocation holds slot s):
+  // the conversion then needs no data movement. Memoized per (src, dst,
+  // coef).
+  bool SameOwners(LayoutId src, LayoutId dst, const std::array<int64_t, 4>& coef,
+                  const std::vector<int64_t>** slot_of);
   // Slot |slot|'s flat index sum(coef[d] * coordinate[d]) in |layout|: an
   // entry-block base plus a constant.
   Id FlatIndex(LayoutId layout, const std::array<int64_t, 4>& coef, int64_t slot);
@@ -131,6 +136,11 @@ class Lowering {
   LayoutId DotLayout(const Shape& shape);
   LayoutId AddLayout(const Layout& layout);
   const Layout& L(LayoutId id) const { return layouts_[id]; }
+  // L(layout).SlotOffset(slot, dim), from the layout's table.
+  int64_t SlotOffset(LayoutId layout, int64_t slot, uint32_t dim) const {
+    const LayoutCache& c = layout_cache_[layout];
+    return c.slot_offset[static_cast<size_t>(slot) * c.rank + dim];
+  }
   // Invocation index in the workgroup, i32.
   Id Tid();
   Id ProgramId(uint32_t axis);
@@ -291,6 +301,25 @@ class Lowering {
   std::vector<ValueState> values_;
   std::vector<Tile> tiles_;
   std::deque<Layout> layouts_;  // stable references while layouts are added
+  // What the lowering asks of a layout per slot, computed once when the
+  // layout is added (Layout's own functions loop and divide on each call).
+  // Empty for a layout of more than kMaxSlots slots (CheckSlots rejects it
+  // before any per-slot use).
+  struct LayoutCache {
+    uint32_t rank = 0;
+    std::vector<int64_t> slot_offset;                // [slot * rank + dim]
+    std::vector<uint8_t> valid_all;                  // slot inside the tile for every invocation
+    std::vector<uint8_t> valid_some;                 // ... for at least one (invocation 0)
+    std::vector<int64_t> thread_base;                // [tid * rank + dim], built on first use
+    std::vector<Id> slot_valid;                      // SlotValid() ids, 0 until computed
+    std::array<Id, ir::kMaxRank> thread_base_ids{};  // ThreadBase() ids, 0 until computed
+  };
+  std::deque<LayoutCache> layout_cache_;  // parallel to layouts_
+  struct OwnerMap {
+    bool same = false;
+    std::vector<int64_t> slot_of;
+  };
+  std::map<std::array<int64_t, 6>, OwnerMap> same_owners_;
   std::map<std::vector<int64_t>, LayoutId> canonical_;
 
   // Memoized recomputations and conversions, one map per open loop body.
@@ -306,8 +335,6 @@ class Lowering {
   std::map<uint32_t, Id> scalar_args_;
   std::map<uint32_t, Id> tensor_bases_;
   std::map<std::pair<uint32_t, uint32_t>, Id> tensor_strides_;
-  std::map<std::pair<LayoutId, uint32_t>, Id> thread_base_;
-  std::map<std::pair<LayoutId, int64_t>, Id> slot_valid_;
   std::map<std::vector<int64_t>, Id> flat_base_;
   Id push_var_ = 0;                                // the PushConstant block variable
   Id args_address_ = 0;                            // buffer mode: the argument block's address

@@ -35,10 +35,9 @@ Id Lowering::CBool(bool v) {
 }
 
 bool Lowering::ConstI(Id id, int64_t* v) const {
-  Id type = 0;
   uint64_t bits = 0;
-  if (!m_.LookupConstant(id, &type, &bits) || !m_.IsIntType(type)) return false;
-  const uint32_t w = m_.ScalarWidth(type);
+  uint32_t w = 0;
+  if (!m_.LookupIntConstant(id, &bits, &w)) return false;
   if (w < 64 && (bits >> (w - 1)) & 1u) bits |= ~((uint64_t{1} << w) - 1);
   *v = static_cast<int64_t>(bits);
   return true;
@@ -129,9 +128,14 @@ Id Lowering::UModC(Id a, int64_t d) {
 }
 
 Id Lowering::Ext(uint32_t inst, Id type, std::initializer_list<Id> args) {
-  std::vector<uint32_t> ops{glsl_, inst};
-  ops.insert(ops.end(), args.begin(), args.end());
-  return Emit(spv::OpExtInst, type, ops);
+  uint32_t ops[2 + 4] = {glsl_, inst};
+  if (args.size() > 4) {
+    std::vector<uint32_t> many{glsl_, inst};
+    many.insert(many.end(), args.begin(), args.end());
+    return Emit(spv::OpExtInst, type, many);
+  }
+  std::copy(args.begin(), args.end(), ops + 2);
+  return Emit(spv::OpExtInst, type, std::span<const uint32_t>(ops, 2 + args.size()));
 }
 
 Id Lowering::ToI64(Id v, ir::DType t) {
@@ -312,6 +316,26 @@ LayoutId Lowering::AddLayout(const Layout& layout) {
     if (layouts_[i] == layout) return static_cast<LayoutId>(i);
   }
   layouts_.push_back(layout);
+  LayoutCache& c = layout_cache_.emplace_back();
+  const uint32_t rank = layout.shape.rank;
+  c.rank = rank;
+  // A layout with more slots is rejected (CheckSlots) before any per-slot
+  // use; a hostile shape must not allocate tables for it.
+  if (layout.slots > kMaxSlots) return static_cast<LayoutId>(layouts_.size() - 1);
+  const auto slots = static_cast<size_t>(layout.slots);
+  c.slot_offset.resize(slots * rank);
+  c.valid_all.assign(slots, 1);
+  c.valid_some.assign(slots, 1);
+  c.slot_valid.assign(slots, 0);
+  for (size_t s = 0; s < slots; ++s) {
+    for (uint32_t d = 0; d < rank; ++d) {
+      const int64_t off = layout.SlotOffset(static_cast<int64_t>(s), d);
+      c.slot_offset[s * rank + d] = off;
+      // Invocation 0 has coordinate base 0 along every dim, the smallest.
+      if (off >= layout.shape.dims[d]) c.valid_some[s] = 0;
+      if (off + (layout.tpc[d] - 1) * layout.spt[d] >= layout.shape.dims[d]) c.valid_all[s] = 0;
+    }
+  }
   return static_cast<LayoutId>(layouts_.size() - 1);
 }
 
@@ -351,8 +375,7 @@ LayoutId Lowering::DotLayout(const Shape& shape) {
 }
 
 Id Lowering::ThreadBase(LayoutId layout, uint32_t dim) {
-  auto it = thread_base_.find({layout, dim});
-  if (it != thread_base_.end()) return it->second;
+  if (const Id cached = layout_cache_[layout].thread_base_ids[dim]) return cached;
   const Layout& l = L(layout);
   Id v = C32(0);
   if (l.tpc[dim] > 1) {
@@ -364,23 +387,21 @@ Id Lowering::ThreadBase(LayoutId layout, uint32_t dim) {
     if (dim > 0) q = UModC(q, l.tpc[dim]);
     v = IMul(q, C32(l.spt[dim]));
   }
-  thread_base_[{layout, dim}] = v;
+  layout_cache_[layout].thread_base_ids[dim] = v;
   return v;
 }
 
 Id Lowering::SlotValid(LayoutId layout, int64_t slot) {
-  auto it = slot_valid_.find({layout, slot});
-  if (it != slot_valid_.end()) return it->second;
+  const auto i = static_cast<size_t>(slot);
+  if (const Id cached = layout_cache_[layout].slot_valid[i]) return cached;
   const Layout& l = L(layout);
   Id v = CBool(true);
-  if (!l.SlotAlwaysValid(slot)) {
-    bool any = false;
-    for (int64_t t = 0; t < l.threads && !any; ++t) any = l.SlotValidFor(t, slot);
-    if (!any) {
+  if (!layout_cache_[layout].valid_all[i]) {
+    if (!layout_cache_[layout].valid_some[i]) {
       v = CBool(false);
     } else {
       for (uint32_t d = 0; d < l.shape.rank; ++d) {
-        const int64_t off = l.SlotOffset(slot, d);
+        const int64_t off = SlotOffset(layout, slot, d);
         if (off + (l.tpc[d] - 1) * l.spt[d] < l.shape.dims[d]) continue;
         const Id base = ThreadBase(layout, d);
         EntryScope entry(this);
@@ -388,7 +409,7 @@ Id Lowering::SlotValid(LayoutId layout, int64_t slot) {
       }
     }
   }
-  slot_valid_[{layout, slot}] = v;
+  layout_cache_[layout].slot_valid[i] = v;
   return v;
 }
 
@@ -411,7 +432,7 @@ Id Lowering::FlatIndex(LayoutId layout, const std::array<int64_t, 4>& coef, int6
     flat_base_[key] = base;
   }
   int64_t off = 0;
-  for (uint32_t d = 0; d < l.shape.rank; ++d) off += coef[d] * l.SlotOffset(slot, d);
+  for (uint32_t d = 0; d < l.shape.rank; ++d) off += coef[d] * SlotOffset(layout, slot, d);
   return IAdd(base, C32(off));
 }
 
@@ -446,7 +467,7 @@ Id Lowering::CoordAt(const Coords& c, uint32_t dim, int64_t slot) {
   if (!c.selection) return c.explicit_dims[dim][static_cast<size_t>(slot)];
   if (c.sel[dim] < 0) return C32(0);
   const auto d = static_cast<uint32_t>(c.sel[dim]);
-  return IAdd(ThreadBase(c.layout, d), C32(L(c.layout).SlotOffset(slot, d)));
+  return IAdd(ThreadBase(c.layout, d), C32(SlotOffset(c.layout, slot, d)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -583,17 +604,53 @@ Result<Ids> Lowering::RealizeOp(const ir::Op& op, ir::ValueId v, const Coords& a
 // Moving tiles between layouts
 //===----------------------------------------------------------------------===//
 
-bool Lowering::SameOwners(const Tile& src, const Layout& dst, const std::array<int64_t, 4>& coef,
-                          std::vector<int64_t>* slot_of) const {
-  const Layout& sl = L(src.layout);
-  slot_of->assign(static_cast<size_t>(dst.slots), -1);
-  for (int64_t t = 0; t < dst.threads; ++t) {
-    for (int64_t s = 0; s < dst.slots; ++s) {
-      if (!dst.SlotValidFor(t, s)) continue;
-      int64_t flat = 0;
-      for (uint32_t d = 0; d < dst.shape.rank; ++d) {
-        flat += coef[d] * (dst.ThreadBase(t, d) + dst.SlotOffset(s, d));
+bool Lowering::SameOwners(LayoutId src, LayoutId dst, const std::array<int64_t, 4>& coef,
+                          const std::vector<int64_t>** slot_of) {
+  const std::array<int64_t, 6> key{src, dst, coef[0], coef[1], coef[2], coef[3]};
+  auto [it, fresh] = same_owners_.try_emplace(key);
+  OwnerMap& map = it->second;
+  *slot_of = &map.slot_of;
+  if (!fresh) return map.same;
+  const Layout& sl = L(src);
+  const Layout& dl = L(dst);
+  LayoutCache& dc = layout_cache_[dst];
+  const uint32_t rank = dl.shape.rank;
+  const auto slots = static_cast<size_t>(dl.slots);
+  map.slot_of.assign(slots, -1);
+  // The identity (same layout, row-major coefficients along every dim longer
+  // than 1): each slot some invocation holds reads itself.
+  bool identity = src == dst;
+  const auto row_major = RowMajorStrides(dl.shape);
+  for (uint32_t d = 0; d < rank && identity; ++d) {
+    identity = dl.shape.dims[d] == 1 || coef[d] == row_major[d];
+  }
+  if (identity) {
+    for (size_t s = 0; s < slots; ++s) {
+      if (dc.valid_some[s]) map.slot_of[s] = static_cast<int64_t>(s);
+    }
+    map.same = true;
+    return true;
+  }
+  if (dc.thread_base.empty()) {
+    dc.thread_base.resize(static_cast<size_t>(dl.threads) * rank);
+    for (int64_t t = 0; t < dl.threads; ++t) {
+      for (uint32_t d = 0; d < rank; ++d) {
+        dc.thread_base[static_cast<size_t>(t) * rank + d] = dl.ThreadBase(t, d);
       }
+    }
+  }
+  for (int64_t t = 0; t < dl.threads; ++t) {
+    const int64_t* tb = &dc.thread_base[static_cast<size_t>(t) * rank];
+    for (size_t s = 0; s < slots; ++s) {
+      const int64_t* so = &dc.slot_offset[s * rank];
+      int64_t flat = 0;
+      bool inside = true;
+      for (uint32_t d = 0; d < rank; ++d) {
+        const int64_t c = tb[d] + so[d];
+        inside = inside && c < dl.shape.dims[d];
+        flat += coef[d] * c;
+      }
+      if (!inside) continue;
       int64_t c[ir::kMaxRank] = {};
       for (uint32_t d = sl.shape.rank; d-- > 0;) {
         c[d] = flat % sl.shape.dims[d];
@@ -602,7 +659,7 @@ bool Lowering::SameOwners(const Tile& src, const Layout& dst, const std::array<i
       int64_t owner = 0, slot = 0;
       sl.Owner(c, &owner, &slot);
       if (owner != t) return false;
-      int64_t& want = (*slot_of)[static_cast<size_t>(s)];
+      int64_t& want = map.slot_of[s];
       if (want < 0) {
         want = slot;
       } else if (want != slot) {
@@ -610,6 +667,7 @@ bool Lowering::SameOwners(const Tile& src, const Layout& dst, const std::array<i
       }
     }
   }
+  map.same = true;
   return true;
 }
 
@@ -620,13 +678,14 @@ Result<Ids> Lowering::Convert(int32_t tile, LayoutId layout, const std::array<in
     auto hit = it->find(key);
     if (hit != it->end()) return hit->second;
   }
-  const Tile src = tiles_[static_cast<size_t>(tile)];
+  const Tile& src = tiles_[static_cast<size_t>(tile)];
   const Layout& dst = L(layout);
   Ids out(static_cast<size_t>(dst.slots));
-  std::vector<int64_t> slot_of;
-  if (SameOwners(src, dst, coef, &slot_of)) {
+  const std::vector<int64_t>* slot_of = nullptr;
+  if (SameOwners(src.layout, layout, coef, &slot_of)) {
     for (size_t s = 0; s < out.size(); ++s) {
-      out[s] = slot_of[s] >= 0 ? src.slots[static_cast<size_t>(slot_of[s])] : ZeroOf(src.dtype);
+      const int64_t from = (*slot_of)[s];
+      out[s] = from >= 0 ? src.slots[static_cast<size_t>(from)] : ZeroOf(src.dtype);
     }
   } else {
     // Through workgroup memory: every invocation writes its elements in
