@@ -4,7 +4,10 @@
 //   marshal   hrt::cuda::Launch: the backend's per-launch marshalling;
 //   capi      hrt_kernel_launch on a tile-IR module (validation, memoized
 //             decision, conversion, marshalling);
-//   bundle    hrt_kernel_launch on a bundle with a PTX variant.
+//   bundle    hrt_kernel_launch on a bundle with a PTX variant;
+//   interleaved  raw and capi batches alternated (ABBA) in one benchmark,
+//             with their ratio: the figure to quote, since the host drifts
+//             by several percent between benchmarks minutes apart.
 // Each iteration enqueues a batch of kBatch launches on one stream and is
 // timed without the synchronization that follows it (so the queue never
 // fills and the GPU never paces the host). Counters: median_ns (median over
@@ -51,7 +54,7 @@ struct Fixture {
   CUdeviceptr x = 0, y = 0, out = 0;
   std::unique_ptr<ir::BoundKernel> bound;
   std::unique_ptr<CompiledKernel> compiled;
-  std::vector<runtime::KernelArg> args;
+  std::vector<hrt_arg_t> args;
 
   static Fixture& Get() {
     static Fixture* f = [] {
@@ -96,10 +99,12 @@ struct Fixture {
     args.resize(3);
     const CUdeviceptr addresses[] = {x, y, out};
     for (int i = 0; i < 3; ++i) {
-      args[i].address = addresses[i];
-      args[i].rank = 1;
-      args[i].shape[0] = kN;
-      args[i].strides[0] = 1;
+      args[i] = hrt_arg_t{};
+      args[i].value.tensor.address = addresses[i];
+      args[i].value.tensor.dtype = HRT_DTYPE_F32;
+      args[i].value.tensor.rank = 1;
+      args[i].value.tensor.shape[0] = kN;
+      args[i].value.tensor.strides[0] = 1;
     }
   }
 
@@ -138,37 +143,56 @@ bool CheckFixture(benchmark::State& state) {
   return true;
 }
 
-void BM_RawCuLaunchKernel(benchmark::State& state) {
-  if (!CheckFixture(state)) return;
-  Fixture& f = Fixture::Get();
-  // Marshal once, exactly as the backend would, then only cuLaunchKernel.
-  const LaunchPlan& plan = f.compiled->plan;
-  alignas(16) static uint8_t buffer[kMaxParamBytes];
-  static void* params[kMaxParamSlots];
-  const std::span<uint8_t> bytes(buffer, plan.layout.total_size);
-  for (uint32_t p = 0; p < 3; ++p) {
-    const runtime::KernelArg& a = f.args[p];
-    if (!ptx::WriteTensorParam(plan.layout, p, a.address, a.rank, a.shape.data(), a.strides.data(),
-                               bytes)
-             .ok()) {
-      state.SkipWithError("marshalling failed");
-      return;
+// cuLaunchKernel of the fixture's function with arguments marshalled once,
+// exactly as the backend would: nothing but the driver call per launch.
+class RawLauncher {
+ public:
+  // False (with the reason in |error|) when marshalling fails.
+  bool Init(std::string* error) {
+    const Fixture& f = Fixture::Get();
+    const LaunchPlan& plan = f.compiled->plan;
+    const std::span<uint8_t> bytes(buffer_, plan.layout.total_size);
+    for (uint32_t p = 0; p < 3; ++p) {
+      const hrt_tensor_t& a = f.args[p].value.tensor;
+      if (!ptx::WriteTensorParam(plan.layout, p, a.address, a.rank, a.shape, a.strides, bytes)
+               .ok()) {
+        *error = "marshalling failed";
+        return false;
+      }
     }
+    for (size_t i = 0; i < plan.layout.slots.size(); ++i) {
+      params_[i] = buffer_ + plan.layout.slots[i].offset;
+    }
+    return true;
   }
-  for (size_t i = 0; i < plan.layout.slots.size(); ++i) {
-    params[i] = buffer + plan.layout.slots[i].offset;
-  }
-  const DriverApi& api = f.probe->driver->api();
-  const unsigned grid = static_cast<unsigned>((kN + 1023) / 1024);
-  TimeBatches(state, [&] {
+  bool Batch() const {
+    const Fixture& f = Fixture::Get();
+    const LaunchPlan& plan = f.compiled->plan;
+    const DriverApi& api = f.probe->driver->api();
+    const unsigned grid = static_cast<unsigned>((kN + 1023) / 1024);
     for (int i = 0; i < kBatch; ++i) {
       if (api.LaunchKernel(plan.function, grid, 1, 1, plan.threads_per_block, 1, 1,
-                           plan.shared_bytes, f.stream, params, nullptr) != CUDA_SUCCESS) {
+                           plan.shared_bytes, f.stream, const_cast<void**>(params_),
+                           nullptr) != CUDA_SUCCESS) {
         return false;
       }
     }
     return true;
-  });
+  }
+
+ private:
+  alignas(16) uint8_t buffer_[kMaxParamBytes];
+  void* params_[kMaxParamSlots];
+};
+
+void BM_RawCuLaunchKernel(benchmark::State& state) {
+  if (!CheckFixture(state)) return;
+  auto raw = std::make_unique<RawLauncher>();
+  if (std::string error; !raw->Init(&error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  TimeBatches(state, [&] { return raw->Batch(); });
 }
 
 void BM_HrtCudaLaunch(benchmark::State& state) {
@@ -182,57 +206,135 @@ void BM_HrtCudaLaunch(benchmark::State& state) {
   });
 }
 
-// hrt_kernel_launch on |bytes| (tile-IR text or a bundle).
+// hrt_kernel_launch of vector_add from |bytes| (tile-IR text or a bundle)
+// on the fixture's tensors and stream, with the config as a caller would
+// pass it.
+class CapiLauncher {
+ public:
+  ~CapiLauncher() {
+    (void)hrt_module_destroy(module_);
+    (void)hrt_runtime_destroy(runtime_);
+  }
+  // Loads the module and makes the first launch (which compiles or loads the
+  // code); false with the reason in |error| when anything fails.
+  bool Init(const std::vector<uint8_t>& bytes, std::string* error) {
+    Fixture& f = Fixture::Get();
+    if (hrt_runtime_create(nullptr, &runtime_) != HRT_OK ||
+        hrt_module_load(runtime_, bytes.data(), bytes.size(), &module_) != HRT_OK ||
+        hrt_module_get_kernel(module_, "vector_add", &kernel_) != HRT_OK) {
+      *error = hrt_last_error_message();
+      return false;
+    }
+    const CUdeviceptr addresses[] = {f.x, f.y, f.out};
+    for (int i = 0; i < 3; ++i) {
+      args_[i].kind = HRT_ARG_KIND_TENSOR;
+      args_[i].value.tensor.address = addresses[i];
+      args_[i].value.tensor.dtype = HRT_DTYPE_F32;
+      args_[i].value.tensor.rank = 1;
+      args_[i].value.tensor.shape[0] = kN;
+      args_[i].value.tensor.strides[0] = 1;
+    }
+    hrt_launch_params_init(&params_);
+    params_.stream = f.stream;
+    params_.args = args_;
+    params_.arg_count = 3;
+    params_.config = config_;
+    params_.config_count = 2;
+    if (hrt_kernel_launch(kernel_, &params_) != HRT_OK) {
+      *error = hrt_last_error_message();
+      return false;
+    }
+    f.Sync();
+    return true;
+  }
+  bool Batch() const {
+    for (int i = 0; i < kBatch; ++i) {
+      if (hrt_kernel_launch(kernel_, &params_) != HRT_OK) return false;
+    }
+    return true;
+  }
+
+ private:
+  hrt_runtime_t* runtime_ = nullptr;
+  hrt_module_t* module_ = nullptr;
+  hrt_kernel_t* kernel_ = nullptr;
+  hrt_arg_t args_[3] = {};
+  const hrt_config_entry_t config_[2] = {{"BLOCK", 1024}, {"WARPS", 4}};
+  hrt_launch_params_t params_{};
+};
+
 void CapiLaunch(benchmark::State& state, const std::vector<uint8_t>& bytes) {
   if (!CheckFixture(state)) return;
-  Fixture& f = Fixture::Get();
-  hrt_runtime_t* runtime = nullptr;
-  hrt_module_t* module = nullptr;
-  hrt_kernel_t* kernel = nullptr;
-  if (hrt_runtime_create(nullptr, &runtime) != HRT_OK ||
-      hrt_module_load(runtime, bytes.data(), bytes.size(), &module) != HRT_OK ||
-      hrt_module_get_kernel(module, "vector_add", &kernel) != HRT_OK) {
-    state.SkipWithError(hrt_last_error_message());
+  CapiLauncher capi;
+  if (std::string error; !capi.Init(bytes, &error)) {
+    state.SkipWithError(error.c_str());
     return;
   }
-  hrt_arg_t args[3] = {};
-  const CUdeviceptr addresses[] = {f.x, f.y, f.out};
-  for (int i = 0; i < 3; ++i) {
-    args[i].kind = HRT_ARG_KIND_TENSOR;
-    args[i].value.tensor.address = addresses[i];
-    args[i].value.tensor.dtype = HRT_DTYPE_F32;
-    args[i].value.tensor.rank = 1;
-    args[i].value.tensor.shape[0] = kN;
-    args[i].value.tensor.strides[0] = 1;
+  TimeBatches(state, [&] { return capi.Batch(); });
+}
+
+std::vector<uint8_t> VectorAddText() {
+  const std::string path = testing::KernelsDir() + "/vector_add.tile";
+  std::ifstream file(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(file)), {});
+}
+
+// Raw and hrt_kernel_launch batches alternated in ABBA order, so the host's
+// drift (seen as several percent between runs minutes apart) falls on both
+// alike. Counters: raw_ns and hrt_ns (medians of ns per launch over the
+// batches), ratio (hrt_ns / raw_ns) and paired_ratio (the median of each
+// round's hrt/raw ratio).
+void BM_RawVsHrtInterleaved(benchmark::State& state) {
+  if (!CheckFixture(state)) return;
+  Fixture& f = Fixture::Get();
+  auto raw = std::make_unique<RawLauncher>();
+  CapiLauncher capi;
+  if (std::string error; !raw->Init(&error) || !capi.Init(VectorAddText(), &error)) {
+    state.SkipWithError(error.c_str());
+    return;
   }
-  const hrt_config_entry_t config[] = {{"BLOCK", 1024}, {"WARPS", 4}};
-  hrt_launch_params_t params;
-  hrt_launch_params_init(&params);
-  params.stream = f.stream;
-  params.args = args;
-  params.arg_count = 3;
-  params.config = config;
-  params.config_count = 2;
-  if (hrt_kernel_launch(kernel, &params) != HRT_OK) {  // compiles or loads
-    state.SkipWithError(hrt_last_error_message());
-  } else {
+  auto timed = [&](auto&& batch, double* ns) {
+    const auto t0 = Clock::now();
+    const bool ok = batch();
+    const auto t1 = Clock::now();
     f.Sync();
-    TimeBatches(state, [&] {
-      for (int i = 0; i < kBatch; ++i) {
-        if (hrt_kernel_launch(kernel, &params) != HRT_OK) return false;
-      }
-      return true;
-    });
+    *ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / kBatch;
+    return ok;
+  };
+  std::vector<double> raw_ns, hrt_ns, ratios;
+  uint64_t round = 0;
+  for (auto _ : state) {
+    double r = 0, h = 0;
+    const uint64_t phase = round++ % 4;  // rounds 0 and 3 of each 4: raw first (ABBA)
+    const bool raw_first = phase == 0 || phase == 3;
+    bool ok = true;
+    if (raw_first) {
+      ok = timed([&] { return raw->Batch(); }, &r) && timed([&] { return capi.Batch(); }, &h);
+    } else {
+      ok = timed([&] { return capi.Batch(); }, &h) && timed([&] { return raw->Batch(); }, &r);
+    }
+    if (!ok) {
+      state.SkipWithError("launch failed");
+      return;
+    }
+    state.SetIterationTime((r + h) * kBatch * 1e-9);
+    raw_ns.push_back(r);
+    hrt_ns.push_back(h);
+    ratios.push_back(h / r);
   }
-  (void)hrt_module_destroy(module);
-  (void)hrt_runtime_destroy(runtime);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  state.counters["raw_ns"] = median(raw_ns);
+  state.counters["hrt_ns"] = median(hrt_ns);
+  state.counters["ratio"] = median(hrt_ns) / median(raw_ns);
+  state.counters["paired_ratio"] = median(ratios);
+  state.counters["launches"] = static_cast<double>(raw_ns.size()) * kBatch * 2;
 }
 
 void BM_HrtKernelLaunch(benchmark::State& state) {
-  const std::string path = testing::KernelsDir() + "/vector_add.tile";
-  std::ifstream file(path, std::ios::binary);
-  const std::vector<uint8_t> text((std::istreambuf_iterator<char>(file)), {});
-  CapiLaunch(state, text);
+  CapiLaunch(state, VectorAddText());
 }
 
 void BM_HrtKernelLaunchBundle(benchmark::State& state) {
@@ -271,6 +373,7 @@ HRT_LAUNCH_BENCH(BM_HrtKernelLaunch);
 HRT_LAUNCH_BENCH(BM_HrtKernelLaunchBundle);
 // Again, to show drift between the first and the last runs.
 HRT_LAUNCH_BENCH(BM_RawCuLaunchKernel)->Name("BM_RawCuLaunchKernel_again");
+HRT_LAUNCH_BENCH(BM_RawVsHrtInterleaved);
 
 }  // namespace
 }  // namespace hrt

@@ -12,8 +12,8 @@
 //         cold    the tile IR with an empty $HELIONRT_CACHE_DIR: codegen +
 //                 driver JIT (+ the cache's put) for each member;
 //         cache   the tile IR with $HELIONRT_CACHE_DIR filled by a cold run:
-//                 codegen (the cache key is the PTX's hash) + cubin from the
-//                 helionrt cache for each member;
+//                 the cubin from the helionrt cache, no codegen, no JIT (the
+//                 key is the bound IR's, runtime/cuda/cuda_code_key.h);
 //         bundle  DIR/bundle.hrtb: the precompiled cubin variants.
 //
 // The working set: for each standard kernel, every (tunables, T) point of

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,17 +45,18 @@ struct DeviceDesc {
   std::array<uint8_t, 16> uuid{};
 };
 
-// One launch argument after validation against the bound kernel's signature.
-// Tensors: |address| plus sizes and strides in elements. Scalars: |i| for
-// integers and bool, |f| for floats.
-struct KernelArg {
-  uint64_t address = 0;
-  uint32_t rank = 0;
-  std::array<int64_t, ir::kMaxRank> shape{};
-  std::array<int64_t, ir::kMaxRank> strides{};
-  int64_t i = 0;
-  double f = 0.0;
-};
+// Launch arguments reach backends as the caller's hrt_arg_t, already
+// validated against the bound kernel (ValidateArgs, launch_args.h): count,
+// kinds, dtypes, ranks, sizes >= 0 and agreeing per shape symbol, addresses
+// aligned, integer scalars in range. Backends read tensors' address, rank,
+// shape and strides directly, and scalars through these two (the value of
+// the other kind is 0).
+inline int64_t ScalarInt(const hrt_arg_t& arg) {
+  return arg.kind == HRT_ARG_KIND_INT ? arg.value.i : 0;
+}
+inline double ScalarFloat(const hrt_arg_t& arg) {
+  return arg.kind == HRT_ARG_KIND_FLOAT ? arg.value.f : 0.0;
+}
 
 // The code a launch runs when it is not generated from the bound kernel: a
 // precompiled bundle variant. The payload is read from |bundle| on the first
@@ -83,18 +85,21 @@ inline uint64_t CodeId(uint64_t module_uid, uint32_t variant_slot) {
 }
 
 struct Device;
+// A device timer (hrt_timer_t): opaque here; each backend allocates its own
+// object and hands it out as a DeviceTimer*, never dereferenced outside it.
+struct DeviceTimer;
 
 struct DeviceVTable {
   // Releases the device and everything it created. Must be first.
   void (*destroy)(Device* device);
   // Enqueues |kernel| on |stream| (the caller's native stream/queue, or NULL).
-  // |args| match the kernel's parameters in count, kind and rank. |code_id|
+  // |args| passed ValidateArgs (above). |code_id|
   // is CodeId() of the kernel's module (code generation) or |code|->id; |code|
   // is NULL when the backend generates code from |kernel| (the reference
   // device always interprets it and ignores |code|).
   // |grid| (3 values) overrides the IR's grid (Triton-ABI code); NULL: the
   // grid is the kernel's grid expressions evaluated on the shapes.
-  Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const KernelArg> args,
+  Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                    void* stream, uint64_t code_id, const LaunchCode* code, const uint32_t* grid);
   // How the code of (|code_id|, |kernel|, |code|) reached the device, for
   // hrt_kernel_describe_launch: "PTX generated from the tile IR, JIT-compiled
@@ -103,7 +108,7 @@ struct DeviceVTable {
   std::string (*describe_code)(Device* device, const ir::BoundKernel& kernel, uint64_t code_id,
                                const LaunchCode* code);
 
-  // Device memory, in the device's address space (what KernelArg::address
+  // Device memory, in the device's address space (what hrt_tensor_t::address
   // holds). The runtime checks every range against the allocations it made
   // before calling these, so backends see only valid ranges and sizes > 0.
   // |alloc|: at least |size| bytes aligned to 256.
@@ -117,6 +122,24 @@ struct DeviceVTable {
   // Waits for everything queued on |stream| (NULL: on the device's default
   // stream or queue).
   Status (*synchronize)(Device* device, void* stream);
+
+  // Device timers (hrt_timer_*): two timestamps the device writes around work
+  // queued on a stream.
+  Status (*timer_create)(Device* device, DeviceTimer** out);
+  // |timer| came from |timer_create| of this device; no work that writes it
+  // may still be queued unless the backend waits for it.
+  void (*timer_destroy)(Device* device, DeviceTimer* timer);
+  // Records the start (|stop| false) or stop timestamp on |stream| (the
+  // caller's native stream / VkCommandBuffer, or NULL: the device's default
+  // stream / internal submission). The stop timestamp is taken when all
+  // work queued before it on |stream| has completed.
+  Status (*timer_record)(Device* device, DeviceTimer* timer, bool stop, void* stream);
+  // Elapsed device time between the two timestamps. |wait| false: never
+  // blocks; returns Code::kUnavailable ("not ready": the condition is
+  // transient, asking again later succeeds) until both timestamps are
+  // written. |wait| true: blocks until they are. The runtime calls it only
+  // after both were recorded.
+  Status (*timer_elapsed)(Device* device, DeviceTimer* timer, bool wait, uint64_t* elapsed_ns);
 };
 
 // Base of every device object; at offset 0 of the backend's struct.
@@ -149,6 +172,10 @@ struct DeviceCreateOptions {
   void* vulkan_get_instance_proc_addr = nullptr;
   // Run under VK_LAYER_KHRONOS_validation (also: HELIONRT_VULKAN_VALIDATION=1).
   bool vulkan_validation = false;
+  // Which Vulkan device to list (hrt_runtime_options_t.vulkan_device_select:
+  // an index or a deviceUUID, the syntax of $HELIONRT_VULKAN_DEVICE, which
+  // it overrides; "" lists every device). Unset: the environment variable.
+  std::optional<std::string> vulkan_device_select;
 };
 
 struct BackendFactory {
@@ -163,6 +190,12 @@ struct BackendFactory {
   // Why the backend has no devices ("no CUDA driver (tried libcuda.so.1:
   // ...)"); empty when it is usable. NULL: the backend is always usable.
   std::string (*unavailable_reason)();
+  // Optional (NULL: |enumerate|): enumeration under the runtime's options,
+  // for backends whose device list depends on them (Vulkan:
+  // |vulkan_device_select|). What |create| then receives with the same
+  // options matches it.
+  Status (*enumerate_with_options)(const DeviceCreateOptions& options,
+                                   std::vector<DeviceDesc>* out);
 };
 
 }  // namespace hrt::runtime

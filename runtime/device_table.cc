@@ -18,7 +18,9 @@ void DeviceTable::Enumerate(const DeviceCreateOptions& options, uint32_t backend
     const auto bit = static_cast<uint32_t>(factory->backend);
     if (bit >= 32 || (backends & (1u << bit)) == 0) continue;
     std::vector<DeviceDesc> found;
-    Status s = factory->enumerate(&found);
+    Status s = factory->enumerate_with_options != nullptr
+                   ? factory->enumerate_with_options(options, &found)
+                   : factory->enumerate(&found);
     if (!s.ok()) {
       warn(std::string("backend ") + factory->name + " skipped: " + s.message());
       continue;

@@ -3,8 +3,9 @@
 //
 // A decision depends only on the launch's MemoKey (launch_memo.h), so it is
 // made once per key on the slow path and remembered; later launches with the
-// same key validate and convert their arguments, find the decision without a
-// lock, and call the backend, allocating nothing.
+// same key (LaunchRemembered) find the decision without a lock, check their arguments against
+// the decision's precomputed ArgCheckPlan and call the backend, allocating
+// nothing.
 #include <array>
 #include <memory>
 #include <span>
@@ -24,14 +25,11 @@
 namespace hrt::runtime {
 namespace {
 
-// Kernels with at most this many parameters convert their arguments on the
-// stack.
-constexpr size_t kMaxStackArgs = 16;
 constexpr size_t kMaxPins = 64;
 constexpr size_t kMaxShapeValues = 64;
 
 // The values of the kernel's shape symbols given by the tensors (CheckArgs
-// passed; disagreements are caught later by ConvertArgs).
+// passed; disagreements are caught later by ValidateArgs).
 size_t ShapeValues(const ir::Kernel& k, std::span<const hrt_arg_t> args,
                    std::array<select::ShapeValue, kMaxShapeValues>* out) {
   size_t n = 0;
@@ -147,28 +145,16 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   return d;
 }
 
-// Checks and converts |args| (|unbound| is the kernel before binding, for
-// CheckArgs's messages) and hands the launch to the device.
+// Checks |args| (|unbound| is the kernel before binding, for CheckArgs's
+// messages) and hands the launch to the device.
 Status Run(const MemoEntry& decision, const ir::Kernel& unbound, std::span<const hrt_arg_t> args,
            void* stream, const uint32_t* grid) {
-  // Storage only: ConvertArgs constructs each element it uses, so the
-  // launch does not zero kMaxStackArgs arguments it never reads.
-  union StackArgs {
-    StackArgs() {}
-    KernelArg args[kMaxStackArgs];
-  } stack_args;
-  std::vector<KernelArg> heap_args;
-  std::span<KernelArg> converted(stack_args.args, args.size());
-  if (args.size() > kMaxStackArgs) {
-    heap_args.resize(args.size());
-    converted = heap_args;
-  }
-  if (Status s = ConvertArgs(*decision.bound, args, converted); !s.ok()) {
+  if (!ArgsPass(decision.checks, args)) {
     // The same message a launch without a remembered decision would give.
     HRT_RETURN_IF_ERROR(CheckArgs(unbound, args));
-    return s;
+    HRT_RETURN_IF_ERROR(ValidateArgs(*decision.bound, args));
   }
-  return decision.device->vtable->launch(decision.device, *decision.bound, converted, stream,
+  return decision.device->vtable->launch(decision.device, *decision.bound, args, stream,
                                          decision.code_id,
                                          decision.code ? &*decision.code : nullptr, grid);
 }
@@ -193,9 +179,8 @@ Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_
     return InvalidArgument("params.config is NULL but config_count is " +
                            std::to_string(params.config_count));
   }
-  hrt_runtime_t* runtime = kernel->module->runtime;
-  HRT_RETURN_IF_ERROR(runtime->devices.CheckIndex(params.device_index));
-
+  // The device index is checked on the slow paths: a remembered decision
+  // exists only for an index that was valid (devices never go away).
   const std::span<const hrt_arg_t> args(params.args, params.arg_count);
   const std::span<const hrt_config_entry_t> entries(params.config, params.config_count);
   const bool has_grid = params.grid[0] != 0 || params.grid[1] != 0 || params.grid[2] != 0;
@@ -212,7 +197,36 @@ Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_
   return c;
 }
 
+// The fast path: a launch whose parameters need no more than a glance (a
+// live kernel, a current-size params struct, consistent pointers and grid)
+// and whose decision is remembered. Returns false, having done nothing, for
+// anything else; LaunchKernel then takes the checked path, which words any
+// error.
+bool LaunchRemembered(hrt_kernel_t* kernel, const hrt_launch_params_t* params, Status* out) {
+  if (kernel == nullptr || ReadTag(kernel) != kKernelTag || params == nullptr ||
+      params->struct_size != sizeof(hrt_launch_params_t) ||
+      (params->args == nullptr && params->arg_count != 0) ||
+      (params->config == nullptr && params->config_count != 0)) {
+    return false;
+  }
+  const bool has_grid = params->grid[0] != 0 || params->grid[1] != 0 || params->grid[2] != 0;
+  if (has_grid != kernel->triton_abi) return false;
+  const std::span<const hrt_arg_t> args(params->args, params->arg_count);
+  const std::span<const hrt_config_entry_t> entries(params->config, params->config_count);
+  const ir::Kernel& k = *kernel->ir;
+  MemoKey key;
+  if (!MakeMemoKey(k, params->device_index, entries, args, kernel->variants_have_shape_rules,
+                   &key)) {
+    return false;
+  }
+  const MemoEntry* hit = kernel->memo.Find(key);
+  if (hit == nullptr) return false;
+  *out = Run(*hit, k, args, params->stream, has_grid ? params->grid : nullptr);
+  return true;
+}
+
 Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
+  if (Status s; LaunchRemembered(kernel, params_in, &s)) return s;
   HRT_ASSIGN_OR_RETURN(const CheckedLaunch checked, CheckLaunch(kernel, params_in));
   const hrt_launch_params_t& params = checked.params;
   const std::span<const hrt_arg_t> args = checked.args;
@@ -222,16 +236,19 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   hrt_runtime_t* runtime = kernel->module->runtime;
   const ir::Kernel& k = *kernel->ir;
 
-  // Fast path: a decision made before for the same key.
+  // A remembered decision LaunchRemembered did not take (e.g. a params
+  // struct from a newer header).
   MemoKey key;
   const bool memoizable =
       MakeMemoKey(k, params.device_index, entries, args, kernel->variants_have_shape_rules, &key);
   if (memoizable) {
-    if (const MemoEntry* hit = kernel->memo.Find(key))
+    if (const MemoEntry* hit = kernel->memo.Find(key)) {
       return Run(*hit, k, args, params.stream, grid);
+    }
   }
 
   // Slow path: check, decide, bind, remember.
+  HRT_RETURN_IF_ERROR(runtime->devices.CheckIndex(params.device_index));
   HRT_RETURN_IF_ERROR(CheckArgs(k, args));
   const DeviceDesc& desc = runtime->devices.desc(params.device_index);
   HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, entries, args));
@@ -250,6 +267,7 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   key.ClearTail();
   entry.key = key;
   entry.bound = bound;
+  entry.checks = MakeArgCheckPlan(*bound);
   HRT_ASSIGN_OR_RETURN(entry.device, runtime->devices.Acquire(params.device_index));
   entry.code = decision.code;
   entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
@@ -264,9 +282,10 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
 // gets, and what the device did with its code so far.
 Result<std::string> DescribeLaunch(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
   HRT_ASSIGN_OR_RETURN(const CheckedLaunch checked, CheckLaunch(kernel, params_in));
-  HRT_RETURN_IF_ERROR(CheckArgs(*kernel->ir, checked.args));
   hrt_runtime_t* runtime = kernel->module->runtime;
   const uint32_t index = checked.params.device_index;
+  HRT_RETURN_IF_ERROR(runtime->devices.CheckIndex(index));
+  HRT_RETURN_IF_ERROR(CheckArgs(*kernel->ir, checked.args));
   const DeviceDesc& desc = runtime->devices.desc(index);
   HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, checked.entries, checked.args));
   std::unique_ptr<ir::BoundKernel> uncached;

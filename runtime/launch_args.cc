@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "codegen/ir/dtype.h"
 
@@ -103,47 +104,25 @@ Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args) {
   return Status::Ok();
 }
 
-Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args,
-                   std::span<KernelArg> out) {
+Status ValidateArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args) {
   const ir::Kernel& kernel = bound.kernel;
   if (args.size() != kernel.params.size()) {
     return InvalidArgument("expected " + std::to_string(kernel.params.size()) +
                            " argument(s), got " + std::to_string(args.size()));
   }
-  if (out.size() != args.size()) return Internal("ConvertArgs: output size differs");
   // Each shape symbol's size and the argument that fixed it (kUnknown: none
-  // yet); on the stack for the usual small kernels, and only as many entries
-  // initialized as there are symbols.
+  // yet). Only the error path reaches here on a remembered decision, so
+  // plain vectors do.
   constexpr size_t kUnknown = SIZE_MAX;
-  const size_t num_syms = kernel.shape_syms.size();
-  std::array<size_t, kMaxFastShapeSyms> sym_stack;
-  std::vector<size_t> sym_heap;
-  std::span<size_t> sym_owner(sym_stack.data(), std::min(num_syms, kMaxFastShapeSyms));
-  if (num_syms > kMaxFastShapeSyms) {
-    sym_heap.resize(num_syms);
-    sym_owner = sym_heap;
-  }
-  std::fill(sym_owner.begin(), sym_owner.end(), kUnknown);
-  std::array<int64_t, kMaxFastShapeSyms> size_stack;
-  std::vector<int64_t> size_heap;
-  std::span<int64_t> sym_size(size_stack.data(), sym_owner.size());
-  if (num_syms > kMaxFastShapeSyms) {
-    size_heap.resize(num_syms);
-    sym_size = size_heap;
-  }
+  std::vector<size_t> sym_owner(kernel.shape_syms.size(), kUnknown);
+  std::vector<int64_t> sym_size(kernel.shape_syms.size(), 0);
   for (size_t i = 0; i < args.size(); ++i) {
     const ir::Param& param = kernel.params[i];
     const hrt_arg_t& arg = args[i];
     if (!param.elem.is_valid_concrete()) return Internal(ArgLabel(kernel, i) + ": unbound dtype");
     const ir::DType dtype = param.elem.dtype();
-    KernelArg& k = *std::construct_at(&out[i]);
     if (param.kind == ir::ParamKind::kScalar) {
       if (Status s = CheckScalar(dtype, arg); !s.ok()) return s.Annotate(ArgLabel(kernel, i));
-      if (arg.kind == HRT_ARG_KIND_FLOAT) {
-        k.f = arg.value.f;
-      } else {
-        k.i = arg.value.i;
-      }
       continue;
     }
     const hrt_tensor_t& t = arg.value.tensor;
@@ -152,11 +131,7 @@ Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args
                              ArgKindName(arg.kind));
     }
     if (Status s = CheckTensor(param, t); !s.ok()) return s.Annotate(ArgLabel(kernel, i));
-    k.address = t.address;
-    k.rank = t.rank;
     for (uint32_t d = 0; d < t.rank && d < ir::kMaxRank; ++d) {
-      k.shape[d] = t.shape[d];
-      k.strides[d] = t.strides[d];
       const uint32_t sym = param.dims[d];
       if (sym >= sym_owner.size()) return Internal(ArgLabel(kernel, i) + ": bad shape symbol");
       if (sym_owner[sym] == kUnknown) {
@@ -171,6 +146,71 @@ Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args
     }
   }
   return Status::Ok();
+}
+
+ArgCheckPlan MakeArgCheckPlan(const ir::BoundKernel& bound) {
+  const ir::Kernel& kernel = bound.kernel;
+  ArgCheckPlan plan;
+  if (kernel.shape_syms.size() > kMaxPlannedShapeSyms) return plan;
+  plan.params.resize(kernel.params.size());
+  for (size_t i = 0; i < kernel.params.size(); ++i) {
+    const ir::Param& param = kernel.params[i];
+    if (!param.elem.is_valid_concrete() || param.rank > ir::kMaxRank) return ArgCheckPlan{};
+    const ir::DType dtype = param.elem.dtype();
+    ArgCheckPlan::Param& p = plan.params[i];
+    if (param.kind == ir::ParamKind::kScalar) {
+      p.scalar_kind = ir::IsFloat(dtype) ? HRT_ARG_KIND_FLOAT : HRT_ARG_KIND_INT;
+      const ir::IntRange range = ir::IntRangeOf(dtype);
+      p.min = range.min;
+      p.max = range.max;
+      continue;
+    }
+    p.tensor = true;
+    p.rank = static_cast<uint8_t>(param.rank);
+    p.dtype = static_cast<int32_t>(dtype);
+    p.align_mask = ir::DTypeSize(dtype) - 1;
+    for (uint32_t d = 0; d < param.rank; ++d) {
+      if (param.dims[d] >= kernel.shape_syms.size()) return ArgCheckPlan{};
+      p.syms[d] = static_cast<uint8_t>(param.dims[d]);
+    }
+  }
+  plan.usable = true;
+  return plan;
+}
+
+bool ArgsPass(const ArgCheckPlan& plan, std::span<const hrt_arg_t> args) {
+  if (!plan.usable || args.size() != plan.params.size()) return false;
+  std::array<int64_t, kMaxPlannedShapeSyms> size;
+  uint64_t seen = 0;  // bit s: size[s] is set
+  for (size_t i = 0; i < args.size(); ++i) {
+    const ArgCheckPlan::Param& p = plan.params[i];
+    const hrt_arg_t& a = args[i];
+    if (!p.tensor) {
+      if (a.kind != p.scalar_kind) return false;
+      if (a.kind == HRT_ARG_KIND_INT && (a.value.i < p.min || a.value.i > p.max)) return false;
+      continue;
+    }
+    const hrt_tensor_t& t = a.value.tensor;
+    if (a.kind != HRT_ARG_KIND_TENSOR || t.dtype != p.dtype || t.rank != p.rank ||
+        (t.address & p.align_mask) != 0) {
+      return false;
+    }
+    bool empty = false;
+    for (uint32_t d = 0; d < p.rank; ++d) {
+      const int64_t n = t.shape[d];
+      if (n < 0) return false;
+      empty = empty || n == 0;
+      const uint64_t bit = uint64_t{1} << p.syms[d];
+      if ((seen & bit) == 0) {
+        seen |= bit;
+        size[p.syms[d]] = n;
+      } else if (size[p.syms[d]] != n) {
+        return false;
+      }
+    }
+    if (!empty && t.address == 0) return false;
+  }
+  return true;
 }
 
 }  // namespace hrt::runtime

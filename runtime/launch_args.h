@@ -1,7 +1,9 @@
-// Validation of launch arguments against a kernel's signature, and their
-// conversion to the backend-neutral KernelArg.
+// Validation of launch arguments against a kernel's signature, and the
+// fast re-check of a launch whose decision is remembered.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,19 +25,39 @@ std::string ArgLabel(const ir::Kernel& kernel, size_t index);
 // scalar parameters get an INT or FLOAT argument.
 Status CheckArgs(const ir::Kernel& kernel, std::span<const hrt_arg_t> args);
 
-// Checks everything against the bound kernel, then converts: the count;
-// each scalar's kind matches its bound dtype (INT for integers and bool,
-// FLOAT for floats) and an integer value is representable in it; tensors
-// pass CheckArgs's tensor checks with the bound dtype; dimensions sharing a
-// shape symbol have equal sizes. So a launch whose decision is already made
-// checks its arguments once, here. (The messages of errors CheckArgs also
-// finds may differ from CheckArgs's: report CheckArgs's first.)
-// |out| is storage for args.size() elements, each constructed here. Does not
-// allocate on success for kernels of at most kMaxFastShapeSyms shape
-// symbols.
-Status ConvertArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args,
-                   std::span<KernelArg> out);
+// Checks everything against the bound kernel: the count; each scalar's
+// kind matches its bound dtype (INT for integers and bool, FLOAT for floats)
+// and an integer value is representable in it; tensors pass CheckArgs's
+// tensor checks with the bound dtype; dimensions sharing a shape symbol have
+// equal sizes. Arguments that pass go to the backend as they are
+// (backend.h). (The messages of errors CheckArgs also finds may differ from
+// CheckArgs's: report CheckArgs's first.)
+Status ValidateArgs(const ir::BoundKernel& bound, std::span<const hrt_arg_t> args);
 
-inline constexpr size_t kMaxFastShapeSyms = 32;
+// ValidateArgs's checks as a compact table, built once per remembered launch
+// decision, so a repeated launch runs them without reading the IR (whose
+// parameters hold strings and vectors) or building any message.
+struct ArgCheckPlan {
+  struct Param {
+    bool tensor = false;
+    uint8_t rank = 0;
+    int32_t dtype = 0;                         // tensors: the bound hrt_dtype_t
+    uint64_t align_mask = 0;                   // tensors: element size - 1
+    int32_t scalar_kind = 0;                   // scalars: HRT_ARG_KIND_INT or _FLOAT
+    int64_t min = 0, max = 0;                  // integer scalars: the dtype's range
+    std::array<uint8_t, ir::kMaxRank> syms{};  // tensors: shape symbol per dimension
+  };
+  std::vector<Param> params;
+  // False when the kernel has more shape symbols than ArgsPass tracks: every
+  // launch then goes through ValidateArgs.
+  bool usable = false;
+};
+inline constexpr size_t kMaxPlannedShapeSyms = 64;
+
+ArgCheckPlan MakeArgCheckPlan(const ir::BoundKernel& bound);
+
+// True when |args| pass every check of ValidateArgs (false also when |plan|
+// is not usable); then call ValidateArgs for the message. Never allocates.
+bool ArgsPass(const ArgCheckPlan& plan, std::span<const hrt_arg_t> args);
 
 }  // namespace hrt::runtime

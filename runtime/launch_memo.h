@@ -16,6 +16,7 @@
 #include "codegen/ir/ir.h"
 #include "runtime/backend.h"
 #include "runtime/c_api.h"
+#include "runtime/launch_args.h"
 
 namespace hrt::runtime {
 
@@ -61,6 +62,7 @@ bool MakeMemoKey(const ir::Kernel& kernel, uint32_t device,
 struct MemoEntry {
   MemoKey key;
   const ir::BoundKernel* bound = nullptr;
+  ArgCheckPlan checks;  // of |bound|
   Device* device = nullptr;
   uint64_t code_id = 0;
   std::optional<LaunchCode> code;

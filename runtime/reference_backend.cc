@@ -1,7 +1,8 @@
-// The CPU reference device: adapts KernelArg to interp::Arg and calls
+// The CPU reference device: adapts hrt_arg_t to interp::Arg and calls
 // interp::Run.
 #include "runtime/reference_backend.h"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,13 +40,17 @@ Status CheckNoStream(void* stream) {
 }
 
 Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
-                       std::span<const KernelArg> args, void* stream, uint64_t /*code_id*/,
+                       std::span<const hrt_arg_t> args, void* stream, uint64_t /*code_id*/,
                        const LaunchCode* /*code*/, const uint32_t* /*grid*/) {
   HRT_RETURN_IF_ERROR(CheckNoStream(stream));
   std::vector<interp::Arg> interp_args(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
-    const KernelArg& in = args[i];
+    const hrt_arg_t& arg = args[i];
     interp::Arg& out = interp_args[i];
+    out.i = ScalarInt(arg);
+    out.f = ScalarFloat(arg);
+    if (arg.kind != HRT_ARG_KIND_TENSOR) continue;
+    const hrt_tensor_t& in = arg.value.tensor;
     if (in.address > UINTPTR_MAX) {
       return InvalidArgument("argument " + std::to_string(i) +
                              ": address does not fit a host pointer");
@@ -56,8 +61,6 @@ Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
       out.shape[d] = in.shape[d];
       out.strides[d] = in.strides[d];
     }
-    out.i = in.i;
-    out.f = in.f;
   }
   return interp::Run(kernel, interp_args);
 }
@@ -108,6 +111,36 @@ Status ReferenceSynchronize(Device* /*device*/, void* stream) {
   return CheckNoStream(stream);
 }
 
+// Timers: launches run synchronously on the calling thread, so the host's
+// steady clock read at start and stop brackets exactly the work between.
+struct ReferenceTimer {
+  std::chrono::steady_clock::time_point stamp[2];
+};
+
+Status ReferenceTimerCreate(Device* /*device*/, DeviceTimer** out) {
+  *out = reinterpret_cast<DeviceTimer*>(new ReferenceTimer());
+  return Status::Ok();
+}
+
+void ReferenceTimerDestroy(Device* /*device*/, DeviceTimer* timer) {
+  delete reinterpret_cast<ReferenceTimer*>(timer);
+}
+
+Status ReferenceTimerRecord(Device* /*device*/, DeviceTimer* timer, bool stop, void* stream) {
+  HRT_RETURN_IF_ERROR(CheckNoStream(stream));
+  reinterpret_cast<ReferenceTimer*>(timer)->stamp[stop ? 1 : 0] = std::chrono::steady_clock::now();
+  return Status::Ok();
+}
+
+// Both stamps exist once recorded: never "not ready".
+Status ReferenceTimerElapsed(Device* /*device*/, DeviceTimer* timer, bool /*wait*/,
+                             uint64_t* elapsed_ns) {
+  const auto* t = reinterpret_cast<ReferenceTimer*>(timer);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t->stamp[1] - t->stamp[0]);
+  *elapsed_ns = ns.count() > 0 ? static_cast<uint64_t>(ns.count()) : 0;
+  return Status::Ok();
+}
+
 const DeviceVTable kReferenceDeviceVTable = {
     .destroy = ReferenceDestroy,
     .launch = ReferenceLaunch,
@@ -117,6 +150,10 @@ const DeviceVTable kReferenceDeviceVTable = {
     .write = ReferenceWrite,
     .read = ReferenceRead,
     .synchronize = ReferenceSynchronize,
+    .timer_create = ReferenceTimerCreate,
+    .timer_destroy = ReferenceTimerDestroy,
+    .timer_record = ReferenceTimerRecord,
+    .timer_elapsed = ReferenceTimerElapsed,
 };
 
 uint64_t HostMemoryBytes() {
@@ -179,6 +216,7 @@ const BackendFactory kReferenceBackendFactory = {
     .enumerate = ReferenceEnumerate,
     .create = ReferenceCreate,
     .unavailable_reason = nullptr,
+    .enumerate_with_options = nullptr,
 };
 
 }  // namespace hrt::runtime

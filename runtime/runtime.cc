@@ -8,6 +8,7 @@
 #include "runtime/api_status.h"
 #include "runtime/select/fingerprint.h"
 #include "runtime/versioned_struct.h"
+#include "runtime/vulkan/vulkan_backend.h"
 
 namespace hrt::runtime {
 namespace {
@@ -53,6 +54,12 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
                            " is not an hrt_log_level_t");
   }
   HRT_RETURN_IF_ERROR(CheckAllocator(options.allocator).Annotate("options"));
+  if (options.vulkan_device_select != nullptr) {
+    // A typo in an explicit option is the caller's bug: refused here, on
+    // every machine, rather than leaving the backend without devices.
+    HRT_RETURN_IF_ERROR(
+        vulkan::CheckDeviceSelection(options.vulkan_device_select, "options.vulkan_device_select"));
+  }
 
   HRT_ASSIGN_OR_RETURN(hrt_runtime_t * runtime, NewHandle<hrt_runtime_t>(options.allocator));
   runtime->allocator = options.allocator;
@@ -68,6 +75,9 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
   create_options.vulkan_queue_family = options.vulkan_queue_family;
   create_options.vulkan_get_instance_proc_addr = options.vulkan_get_instance_proc_addr;
   create_options.vulkan_validation = options.vulkan_validation != 0;
+  if (options.vulkan_device_select != nullptr) {
+    create_options.vulkan_device_select = options.vulkan_device_select;
+  }
   if (options.cache_dir != nullptr) {
     create_options.cache_enabled = options.cache_dir[0] != '\0';
     create_options.cache_dir = options.cache_dir;
@@ -105,6 +115,11 @@ Status DestroyRuntime(hrt_runtime_t* runtime) {
     return Status(Code::kFailedPrecondition,
                   "runtime still has " + std::to_string(live) +
                       " live module(s); destroy them before the runtime");
+  }
+  const uint32_t timers = runtime->live_timers.load();
+  if (timers != 0) {
+    return Status(Code::kFailedPrecondition, "runtime still has " + std::to_string(timers) +
+                                                 " live timer(s); destroy them before the runtime");
   }
   DeleteHandle(runtime->allocator, runtime);
   return Status::Ok();

@@ -18,6 +18,8 @@ struct hrt_runtime_t {
   hrt_log_level_t log_min_level = HRT_LOG_LEVEL_WARNING;
   // Modules loaded and not yet destroyed; the runtime outlives them.
   std::atomic<uint32_t> live_modules{0};
+  // Timers (hrt_timer_t) not yet destroyed; the runtime outlives them too.
+  std::atomic<uint32_t> live_timers{0};
   hrt::runtime::DeviceTable devices;
   // After |devices|: destroyed first, freeing leftover allocations while the
   // devices still exist.

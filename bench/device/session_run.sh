@@ -45,7 +45,7 @@ run() {  # name, command...
 
 find_bin() { find "$bin" -type f -name "$1" -perm -u+x | head -n1; }
 
-for t in capi_memory_test cuda_backend_test bundle_launch_test; do
+for t in capi_memory_test cuda_backend_test bundle_launch_test cuda_timer_test; do
   b=$(find_bin $t)
   [ -n "$b" ] && run "$t" "$b" --gtest_color=no
 done

@@ -16,8 +16,8 @@
 # built by ptxas for the device's arch, and the tile-IR inputs), then N
 # (WARM_START_N, default 10) rounds of three fresh processes:
 #   cold    tile IR, empty helionrt cache: codegen + driver JIT (+ cache put)
-#   cache   tile IR, the cache the round's cold run just filled: codegen +
-#           cubin from the helionrt cache
+#   cache   tile IR, the cache the round's cold run just filled: the cubin
+#           from the helionrt cache (no codegen, no JIT)
 #   bundle  the bundle's precompiled cubin variants
 # The driver's JIT cache is off (CUDA_CACHE_DISABLE=1) in every run.
 #

@@ -1,6 +1,7 @@
 #include "codegen/ir/dtype.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace hrt::ir {
@@ -132,6 +133,17 @@ int64_t WrapToInt(DType t, int64_t v) {
     case DType::kI16: return static_cast<int16_t>(v);
     case DType::kI32: return static_cast<int32_t>(v);
     default: return v;
+  }
+}
+
+IntRange IntRangeOf(DType t) {
+  switch (t) {
+    case DType::kBool: return {0, 1};
+    case DType::kI8: return {INT8_MIN, INT8_MAX};
+    case DType::kU8: return {0, UINT8_MAX};
+    case DType::kI16: return {INT16_MIN, INT16_MAX};
+    case DType::kI32: return {INT32_MIN, INT32_MAX};
+    default: return {INT64_MIN, INT64_MAX};
   }
 }
 

@@ -62,4 +62,12 @@ double RoundToFloat(DType t, double v);
 // Wraps |v| to the range of integer dtype |t| (two's complement; bool -> 0/1).
 int64_t WrapToInt(DType t, int64_t v);
 
+// The values WrapToInt leaves unchanged (the integers |t| represents), as
+// [min, max]; the whole int64 range for i64 and the float dtypes.
+struct IntRange {
+  int64_t min;
+  int64_t max;
+};
+IntRange IntRangeOf(DType t);
+
 }  // namespace hrt::ir

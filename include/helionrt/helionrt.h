@@ -241,6 +241,15 @@ typedef struct hrt_runtime_options_t {
   // Non-zero: run Vulkan devices under VK_LAYER_KHRONOS_validation (also
   // $HELIONRT_VULKAN_VALIDATION=1), for debugging.
   int32_t vulkan_validation;
+  // Optional: the one Vulkan device to list, as $HELIONRT_VULKAN_DEVICE
+  // (which it overrides): its index in the loader's vkEnumeratePhysicalDevices
+  // order, or its deviceUUID (32 hex digits, dashes allowed; the uuid= of
+  // the fingerprint). A CPU implementation selected this way is listed. NULL:
+  // the environment variable decides; "": every usable device, whatever the
+  // environment says. A value that is neither an index nor a UUID fails
+  // hrt_runtime_create; one that matches no device leaves the runtime
+  // without Vulkan devices and logs a warning saying so.
+  const char* vulkan_device_select;
 } hrt_runtime_options_t;
 
 // Fills |options| with the defaults: struct_size set, no log callback,
@@ -254,17 +263,17 @@ HRT_API hrt_status_t hrt_runtime_options_init(hrt_runtime_options_t* options);
 // *|out_runtime| receives a runtime the caller destroys with
 // hrt_runtime_destroy(). Thread-safe.
 // @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (|out_runtime| NULL, bad
-//         struct_size, log level out of range, only one allocator hook set);
-//         HRT_ERROR_OUT_OF_MEMORY.
+//         struct_size, log level out of range, only one allocator hook set,
+//         malformed vulkan_device_select); HRT_ERROR_OUT_OF_MEMORY.
 HRT_API hrt_status_t hrt_runtime_create(const hrt_runtime_options_t* options,
                                         hrt_runtime_t** out_runtime);
 
-// Destroys |runtime| and its devices. Every module loaded from it must have
-// been destroyed first. |runtime| may be NULL (no-op). Not thread-safe with
-// any other call on |runtime|.
+// Destroys |runtime| and its devices. Every module and timer made from it
+// must have been destroyed first. |runtime| may be NULL (no-op). Not
+// thread-safe with any other call on |runtime|.
 // @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live runtime);
-//         HRT_ERROR_FAILED_PRECONDITION if modules are still alive (nothing
-//         is destroyed then).
+//         HRT_ERROR_FAILED_PRECONDITION if modules or timers are still alive
+//         (nothing is destroyed then).
 HRT_API hrt_status_t hrt_runtime_destroy(hrt_runtime_t* runtime);
 
 //===----------------------------------------------------------------------===//
@@ -399,6 +408,80 @@ HRT_API hrt_status_t hrt_device_read(hrt_runtime_t* runtime, uint32_t device_ind
 //         here).
 HRT_API hrt_status_t hrt_device_synchronize(hrt_runtime_t* runtime, uint32_t device_index,
                                             void* stream);
+
+//===----------------------------------------------------------------------===//
+// Device timers
+//===----------------------------------------------------------------------===//
+//
+// The device's own time between two points of a stream, as CUDA events or
+// Vulkan timestamp queries measure it: no host round trip is counted.
+//
+// HowTo:
+//  1. hrt_timer_create() once per device (and reuse the timer).
+//  2. hrt_timer_start(timer, stream), enqueue the work on |stream|,
+//     hrt_timer_stop(timer, stream).
+//  3. hrt_timer_elapsed_ns(timer, 1, &ns) waits for the stop timestamp; with
+//     |wait| 0 it returns HRT_ERROR_UNAVAILABLE ("not ready") instead of
+//     blocking while the device has not got there yet: poll it.
+//
+// |stream| is what launches take: a CUstream (NULL: the context's default
+// stream) on CUDA; on Vulkan a VkCommandBuffer in the recording state (the
+// timestamp is recorded into it; the caller submits it) or NULL (helionrt
+// submits the timestamp on its queue, after the launches it submitted
+// before); NULL on the reference device, where the host's steady clock is
+// read (launches there are synchronous). The stop timestamp is taken when
+// all work queued before it on its stream has completed.
+//
+// A timer measures one interval at a time: start it again only once the
+// previous stop has been read or has completed on the device. On Vulkan,
+// starting a used timer waits for a small reset submission on helionrt's
+// queue, and a timer must be destroyed only after the command buffers it
+// was recorded into have completed (or were freed). Calls on one timer are
+// serialized internally; distinct timers are independent.
+
+// A pair of device timestamps on one device. Maps (roughly) to two CUevents
+// or a VkQueryPool of two timestamp queries.
+typedef struct hrt_timer_t hrt_timer_t;
+
+// Creates a timer on device |device_index| (creating the device on first
+// use). On success *|out_timer| receives a timer the caller destroys with
+// hrt_timer_destroy() before destroying |runtime|.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL runtime or out_timer);
+//         HRT_ERROR_OUT_OF_RANGE (device index); HRT_ERROR_UNSUPPORTED (a
+//         Vulkan queue family without timestamps: timestampValidBits 0);
+//         HRT_ERROR_OUT_OF_MEMORY; a driver error.
+HRT_API hrt_status_t hrt_timer_create(hrt_runtime_t* runtime, uint32_t device_index,
+                                      hrt_timer_t** out_timer);
+
+// Records the start timestamp on |stream| (see above). Starts a new interval:
+// the previous one is forgotten.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live timer, non-NULL
+//         stream on the reference device); a driver error.
+HRT_API hrt_status_t hrt_timer_start(hrt_timer_t* timer, void* stream);
+
+// Records the stop timestamp on |stream|, which may differ from the start's
+// (the interval is then only meaningful if the streams are ordered).
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (as hrt_timer_start);
+//         HRT_ERROR_FAILED_PRECONDITION (the timer was never started); a
+//         driver error.
+HRT_API hrt_status_t hrt_timer_stop(hrt_timer_t* timer, void* stream);
+
+// The device time from the start to the stop timestamp, in nanoseconds
+// (resolution: the device's timestamp period on Vulkan, about 0.5 us on
+// CUDA). |wait| non-zero: blocks until both timestamps are written (on
+// Vulkan, at most 600 s for timestamps recorded into a caller's command
+// buffer, which might never be submitted). |wait| 0: never blocks.
+// @return HRT_OK; HRT_ERROR_UNAVAILABLE ("not ready": |wait| 0 and a
+//         timestamp is not written yet; ask again later);
+//         HRT_ERROR_FAILED_PRECONDITION (not started, or started and not
+//         stopped since); HRT_ERROR_INVALID_ARGUMENT (not a live timer,
+//         NULL out_ns); a driver error.
+HRT_API hrt_status_t hrt_timer_elapsed_ns(hrt_timer_t* timer, int32_t wait, uint64_t* out_ns);
+
+// Destroys |timer|. |timer| may be NULL (no-op). Work that writes its
+// timestamps may still be queued on CUDA; on Vulkan see above.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live timer).
+HRT_API hrt_status_t hrt_timer_destroy(hrt_timer_t* timer);
 
 //===----------------------------------------------------------------------===//
 // Modules

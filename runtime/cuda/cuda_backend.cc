@@ -6,6 +6,7 @@
 
 #include "runtime/cuda/cuda_context.h"
 #include "runtime/cuda/cuda_device.h"
+#include "runtime/cuda/cuda_timer.h"
 
 namespace hrt::cuda {
 namespace {
@@ -27,7 +28,7 @@ void RuntimeDestroy(runtime::Device* device) {
 }
 
 Status RuntimeLaunch(runtime::Device* device, const ir::BoundKernel& kernel,
-                     std::span<const runtime::KernelArg> args, void* stream, uint64_t code_id,
+                     std::span<const hrt_arg_t> args, void* stream, uint64_t code_id,
                      const runtime::LaunchCode* code, const uint32_t* grid) {
   return Cast(device)->device->LaunchBound(kernel, args, static_cast<CUstream>(stream), code_id,
                                            code, grid);
@@ -59,6 +60,24 @@ Status RuntimeSynchronize(runtime::Device* device, void* stream) {
   return Cast(device)->device->Synchronize(static_cast<CUstream>(stream));
 }
 
+Status RuntimeTimerCreate(runtime::Device* device, runtime::DeviceTimer** out) {
+  return TimerCreate(*Cast(device)->device, out);
+}
+
+void RuntimeTimerDestroy(runtime::Device* device, runtime::DeviceTimer* timer) {
+  TimerDestroy(*Cast(device)->device, timer);
+}
+
+Status RuntimeTimerRecord(runtime::Device* device, runtime::DeviceTimer* timer, bool stop,
+                          void* stream) {
+  return TimerRecord(*Cast(device)->device, timer, stop, static_cast<CUstream>(stream));
+}
+
+Status RuntimeTimerElapsed(runtime::Device* device, runtime::DeviceTimer* timer, bool wait,
+                           uint64_t* elapsed_ns) {
+  return TimerElapsed(*Cast(device)->device, timer, wait, elapsed_ns);
+}
+
 const runtime::DeviceVTable kRuntimeDeviceVTable = {
     .destroy = RuntimeDestroy,
     .launch = RuntimeLaunch,
@@ -68,6 +87,10 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
     .write = RuntimeWrite,
     .read = RuntimeRead,
     .synchronize = RuntimeSynchronize,
+    .timer_create = RuntimeTimerCreate,
+    .timer_destroy = RuntimeTimerDestroy,
+    .timer_record = RuntimeTimerRecord,
+    .timer_elapsed = RuntimeTimerElapsed,
 };
 
 Status Enumerate(std::vector<runtime::DeviceDesc>* out) {
@@ -148,6 +171,7 @@ const runtime::BackendFactory kCudaBackendFactory = {
     .enumerate = Enumerate,
     .create = Create,
     .unavailable_reason = [] { return UnavailableReason(); },
+    .enumerate_with_options = nullptr,
 };
 
 }  // namespace hrt::cuda

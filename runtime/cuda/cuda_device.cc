@@ -68,9 +68,38 @@ Result<ptx::EmitOptions> CudaDevice::EmitOptions() const {
 
 Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel) {
   HRT_ASSIGN_OR_RETURN(const ptx::EmitOptions options, EmitOptions());
+  cache::Store* store = Store();
+  cache::Key key;
+  if (store != nullptr) {
+    // Keyed by what decides the PTX, so a hit skips the emitter too.
+    GeneratedCodeContext context;
+    context.arch = select::SmName(info_.fingerprint.arch);
+    context.driver_version = info_.fingerprint.driver_version;
+    context.emit = options;
+    context.codegen_version = std::string(CodegenVersion());
+    context.runtime_version = HRT_VERSION_STRING;
+    key = GeneratedCubinKey(kernel, context);
+    if (cache::Blob entry = store->Get(key)) {
+      // A malformed entry, or a cubin the driver refuses, is a miss: made
+      // again below and overwritten.
+      if (Result<CodeEntry> decoded = DecodeCodeEntry(*entry); decoded.ok()) {
+        Result<std::unique_ptr<CompiledKernel>> loaded =
+            LoadCubin(kernel, decoded->cubin, decoded->image);
+        if (loaded.ok()) {
+          (*loaded)->from_cache = true;
+          return loaded;
+        }
+      }
+    }
+  }
+  codegen_count_.fetch_add(1, std::memory_order_relaxed);
   HRT_ASSIGN_OR_RETURN(ptx::PtxKernel emitted, ptx::EmitKernel(kernel, options));
   const KernelImage image{emitted.entry_name, emitted.threads_per_block, emitted.shared_bytes};
-  return LoadPtxCached(kernel, emitted.ptx, image);
+  HRT_ASSIGN_OR_RETURN(std::unique_ptr<CompiledKernel> compiled,
+                       LoadPtx(kernel, emitted.ptx, image));
+  // A failed put only costs the next process a codegen and a JIT.
+  if (store != nullptr) (void)store->Put(key, EncodeCodeEntry(image, compiled->cubin));
+  return compiled;
 }
 
 cache::Store* CudaDevice::Store() {
@@ -156,7 +185,7 @@ Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadCubin(const ir::BoundKer
   return compiled;
 }
 
-Status CudaDevice::Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
+Status CudaDevice::Launch(const CompiledKernel& kernel, std::span<const hrt_arg_t> args,
                           CUstream stream, const uint32_t* grid) const {
   return cuda::Launch(*driver_, kernel.plan, args, stream, grid);
 }
@@ -255,22 +284,24 @@ std::string CudaDevice::DescribeCode(uint64_t code_id, const ir::BoundKernel& ke
   const CompiledKernel* compiled = Find(code_id, kernel);
   if (compiled == nullptr) return std::string();
   const std::string arch = select::SmName(info_.fingerprint.arch);
-  std::string origin;
-  if (code != nullptr) {
-    origin = "bundle variant " + std::to_string(code->variant) +
-             (compiled->ptx.empty() ? ": cubin" : ": PTX");
-  } else {
-    origin = "PTX generated from the tile IR";
+  if (code == nullptr) {
+    // Compile(): the cache's cubin for this kernel (made from PTX an earlier
+    // process generated), or PTX generated and JIT-compiled here.
+    const std::string origin = "PTX generated from the tile IR";
+    if (compiled->from_cache)
+      return origin + ", cubin from the helionrt cache (no codegen, no JIT, " + arch + ")";
+    return origin + ", JIT-compiled by the driver for " + arch;
   }
+  const std::string origin = "bundle variant " + std::to_string(code->variant) +
+                             (compiled->ptx.empty() ? ": cubin" : ": PTX");
   if (compiled->ptx.empty()) return origin + ", loaded directly (" + arch + ")";
   if (compiled->from_cache)
     return origin + ", cubin from the helionrt cache (no JIT, " + arch + ")";
   return origin + ", JIT-compiled by the driver for " + arch;
 }
 
-Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel,
-                               std::span<const runtime::KernelArg> args, CUstream stream,
-                               uint64_t code_id, const runtime::LaunchCode* code,
+Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
+                               CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
                                const uint32_t* grid) {
   const CompiledKernel* compiled = Find(code_id, kernel);
   if (compiled == nullptr) {

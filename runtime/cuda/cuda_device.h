@@ -22,6 +22,7 @@
 #include "codegen/ir/bind.h"
 #include "codegen/ptx/ptx.h"
 #include "runtime/backend.h"
+#include "runtime/cuda/cuda_code_key.h"
 #include "runtime/cuda/cuda_device_info.h"
 #include "runtime/cuda/cuda_driver.h"
 #include "runtime/cuda/cuda_launch.h"
@@ -33,9 +34,10 @@ struct DeviceOptions {
   // The host engine's context for this device, borrowed; NULL: the primary
   // context.
   CUcontext context = nullptr;
-  // Keep cubins the JIT made from PTX in the persistent cache (cache/store.h)
-  // at |cache_dir| (empty: its default location), so the next process loads
-  // them instead of JIT-compiling. Opened on the first JIT.
+  // Keep cubins the JIT made in the persistent cache (cache/store.h) at
+  // |cache_dir| (empty: its default location), so the next process loads
+  // them instead of JIT-compiling (and, for generated code, instead of
+  // running the PTX emitter). Opened on the first Compile or PTX load.
   bool cache_enabled = false;
   std::string cache_dir;
 };
@@ -43,19 +45,16 @@ struct DeviceOptions {
 // A kernel loaded into a device's context, ready to launch.
 struct CompiledKernel {
   std::string entry_name;
-  std::string ptx;             // empty when loaded from a cubin
+  // The PTX the cubin was JIT-compiled from in this process, or a bundle's
+  // PTX found in the cache; empty when loaded from a cubin: a bundle's, or
+  // the cache's for generated code (Compile ran no codegen, so there is no
+  // text; ptx::EmitKernel makes it when a caller needs it).
+  std::string ptx;
   std::vector<uint8_t> cubin;  // what the module was loaded from
   std::string jit_log;         // the JIT's info log for PTX
   bool from_cache = false;     // the cubin came from the persistent cache
   Module module;
   LaunchPlan plan;
-};
-
-// Where and how a kernel's code enters the device.
-struct KernelImage {
-  std::string entry_name;
-  uint32_t threads_per_block = 0;
-  uint32_t shared_bytes = 0;
 };
 
 class CudaDevice {
@@ -76,9 +75,13 @@ class CudaDevice {
   // the PTX ISA its driver JITs, its per-block limits.
   Result<ptx::EmitOptions> EmitOptions() const;
 
-  // Emits PTX for |kernel| (which must outlive the result), JIT-compiles and
-  // loads it.
+  // Loads |kernel| (which must outlive the result): with the persistent
+  // cache, its cubin and image from the cache when it holds them for this
+  // kernel, emitter, device and driver (GeneratedCubinKey: no codegen, no
+  // JIT); else emits PTX, JIT-compiles and loads it, and stores the cubin.
   Result<std::unique_ptr<CompiledKernel>> Compile(const ir::BoundKernel& kernel);
+  // How many times this device ran the PTX emitter (tests).
+  uint64_t codegen_count() const { return codegen_count_.load(std::memory_order_relaxed); }
   // Loads |ptx|: the cubin from the persistent cache when it holds one for
   // this device, driver and exact text, else JIT-compiled through the linker
   // (the cubin is kept, and stored in the cache).
@@ -86,7 +89,7 @@ class CudaDevice {
                                                         std::string_view ptx,
                                                         const KernelImage& image);
   // Why the persistent cache is not in use (disabled, or the store could not
-  // be opened); empty while it is, or before the first JIT.
+  // be opened); empty while it is, or before the first Compile or PTX load.
   std::string cache_status() const;
 
   // JIT-compiles |ptx| through the linker (the cubin is kept) and loads it.
@@ -99,8 +102,8 @@ class CudaDevice {
 
   // Enqueues |kernel| on |stream|. No allocation, lock or synchronization.
   // |grid|: see cuda::Launch.
-  Status Launch(const CompiledKernel& kernel, std::span<const runtime::KernelArg> args,
-                CUstream stream, const uint32_t* grid = nullptr) const;
+  Status Launch(const CompiledKernel& kernel, std::span<const hrt_arg_t> args, CUstream stream,
+                const uint32_t* grid = nullptr) const;
 
   // Loads a bundle variant's payload (cubin, or PTX through the JIT) for
   // |kernel|, which must be bound to the variant's config.
@@ -111,7 +114,7 @@ class CudaDevice {
   // loads |code| (a bundle variant) or, when |code| is NULL, generates and
   // JIT-compiles PTX; reuses that code afterwards. Lookups of known kernels
   // take no lock and do not allocate.
-  Status LaunchBound(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args,
+  Status LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                      CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
                      const uint32_t* grid = nullptr);
 
@@ -156,6 +159,7 @@ class CudaDevice {
   bool store_opened_ = false;            // guarded by store_mu_
   std::unique_ptr<cache::Store> store_;  // set once under store_mu_
   std::string store_status_;             // guarded by store_mu_
+  std::atomic<uint64_t> codegen_count_{0};
   CUcontext context_ = nullptr;
   bool owns_primary_ = false;
 

@@ -19,11 +19,13 @@ struct CUmod_st;
 struct CUfunc_st;
 struct CUstream_st;
 struct CUlinkState_st;
+struct CUevent_st;
 using CUcontext = CUctx_st*;
 using CUmodule = CUmod_st*;
 using CUfunction = CUfunc_st*;
 using CUstream = CUstream_st*;
 using CUlinkState = CUlinkState_st*;
+using CUevent = CUevent_st*;
 using CUdevice = int;                    // CUdevice_v1
 using CUdeviceptr = unsigned long long;  // CUdeviceptr_v2 on 64-bit hosts
 using cuuint64_t = uint64_t;
@@ -41,6 +43,8 @@ inline constexpr CUresult CUDA_ERROR_NOT_INITIALIZED = 3;
 inline constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
 inline constexpr CUresult CUDA_ERROR_INVALID_PTX = 218;
 inline constexpr CUresult CUDA_ERROR_NOT_FOUND = 500;
+// cuEventQuery / cuStreamQuery: the work is still queued (not an error).
+inline constexpr CUresult CUDA_ERROR_NOT_READY = 600;
 
 // --- CUdevice_attribute ------------------------------------------------------
 using CUdevice_attribute = int;
@@ -77,6 +81,7 @@ inline constexpr CUjitInputType CU_JIT_INPUT_PTX = 1;
 // --- Misc flags --------------------------------------------------------------
 inline constexpr unsigned int CU_STREAM_DEFAULT = 0x0;
 inline constexpr unsigned int CU_STREAM_NON_BLOCKING = 0x1;
+inline constexpr unsigned int CU_EVENT_DEFAULT = 0x0;  // with timing
 inline constexpr cuuint64_t CU_GET_PROC_ADDRESS_DEFAULT = 0;
 using CUdriverProcAddressQueryResult = int;
 inline constexpr CUdriverProcAddressQueryResult CU_GET_PROC_ADDRESS_SUCCESS = 0;
@@ -139,6 +144,12 @@ inline constexpr uint32_t kDefaultDynamicSharedLimit = 48 * 1024;
   REQUIRED(StreamCreate, "cuStreamCreate", CUresult, (CUstream*, unsigned int))                   \
   REQUIRED(StreamDestroy, "cuStreamDestroy_v2", CUresult, (CUstream))                             \
   REQUIRED(StreamSynchronize, "cuStreamSynchronize", CUresult, (CUstream))                        \
+  REQUIRED(EventCreate, "cuEventCreate", CUresult, (CUevent*, unsigned int))                      \
+  REQUIRED(EventRecord, "cuEventRecord", CUresult, (CUevent, CUstream))                           \
+  REQUIRED(EventQuery, "cuEventQuery", CUresult, (CUevent))                                       \
+  REQUIRED(EventSynchronize, "cuEventSynchronize", CUresult, (CUevent))                           \
+  REQUIRED(EventElapsedTime, "cuEventElapsedTime", CUresult, (float*, CUevent, CUevent))          \
+  REQUIRED(EventDestroy, "cuEventDestroy_v2", CUresult, (CUevent))                                \
   OPTIONAL(GetProcAddress, "cuGetProcAddress_v2", CUresult,                                       \
            (const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*))
 

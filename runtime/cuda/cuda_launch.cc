@@ -33,8 +33,26 @@ LaunchPlan::GridAxis ClassifyGridAxis(const ir::Expr& expr, std::span<const int6
   }
   const ir::ExprNode& lhs = expr.nodes[root.lhs];
   if (lhs.op != ir::ExprOp::kShapeSym || lhs.value < 0) return axis;
+  // The divisor's subexpression: the nodes up to it, with every node it does
+  // not reach (the shape symbol included, when it comes first) made a
+  // constant, so evaluating it needs no shape symbol.
   ir::Expr divisor;
   divisor.nodes.assign(expr.nodes.begin(), expr.nodes.begin() + root.rhs + 1);
+  std::vector<bool> reached(divisor.nodes.size(), false);
+  reached.back() = true;
+  for (size_t i = divisor.nodes.size(); i-- > 0;) {
+    ir::ExprNode& n = divisor.nodes[i];
+    if (!reached[i]) {
+      n = ir::ExprNode{};  // kConst 0
+      continue;
+    }
+    const bool binary =
+        n.op != ir::ExprOp::kConst && n.op != ir::ExprOp::kTunable && n.op != ir::ExprOp::kShapeSym;
+    if (binary && n.lhs < i && n.rhs < i) {
+      reached[n.lhs] = true;
+      reached[n.rhs] = true;
+    }
+  }
   const std::optional<int64_t> d = ConstantValue(divisor, tunables);
   if (!d || *d <= 0) return axis;
   axis.kind = LaunchPlan::GridAxis::kCeilDivSym;
@@ -130,7 +148,7 @@ Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunc
   return plan;
 }
 
-Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const runtime::KernelArg> args) {
+Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const hrt_arg_t> args) {
   const ir::BoundKernel& bound = *plan.kernel;
   const ir::Kernel& kernel = bound.kernel;
   if (args.size() != kernel.params.size()) {
@@ -143,12 +161,14 @@ Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const runtime::KernelA
     const LaunchPlan::DimRef& r = plan.sym_first[s];
     syms[s] = 0;
     if (r.param == UINT32_MAX) continue;
-    if (args[r.param].rank <= r.dim) return InvalidArgument("argument rank below the kernel's");
-    syms[s] = args[r.param].shape[r.dim];
+    const hrt_tensor_t& t = args[r.param].value.tensor;
+    if (t.rank <= r.dim) return InvalidArgument("argument rank below the kernel's");
+    syms[s] = t.shape[r.dim];
   }
   for (const LaunchPlan::DimRef& r : plan.sym_checks) {
-    if (args[r.param].rank <= r.dim) return InvalidArgument("argument rank below the kernel's");
-    const int64_t size = args[r.param].shape[r.dim];
+    const hrt_tensor_t& t = args[r.param].value.tensor;
+    if (t.rank <= r.dim) return InvalidArgument("argument rank below the kernel's");
+    const int64_t size = t.shape[r.dim];
     if (size != syms[r.sym]) {
       return InvalidArgument("shape symbol " + kernel.shape_syms[r.sym] + " is " +
                              std::to_string(syms[r.sym]) + " and " + std::to_string(size));
@@ -181,9 +201,8 @@ namespace {
 // Triton's calling convention: one kernel parameter per IR parameter (a
 // tensor's address, or a scalar in its own width), then the NULL scratch
 // pointers; the grid is the caller's.
-Status LaunchTriton(const Driver& driver, const LaunchPlan& plan,
-                    std::span<const runtime::KernelArg> args, CUstream stream,
-                    const uint32_t* grid) {
+Status LaunchTriton(const Driver& driver, const LaunchPlan& plan, std::span<const hrt_arg_t> args,
+                    CUstream stream, const uint32_t* grid) {
   if (grid == nullptr) return InvalidArgument("a Triton-compiled kernel needs the launch's grid");
   if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return Status::Ok();
   if (grid[1] > kMaxGridYZ || grid[2] > kMaxGridYZ) {
@@ -204,18 +223,22 @@ Status LaunchTriton(const Driver& driver, const LaunchPlan& plan,
   }
   for (size_t p = 0; p < params.size(); ++p) {
     if (params[p].kind == ir::ParamKind::kTensor) {
-      slots[p] = args[p].address;
+      slots[p] = args[p].value.tensor.address;
       continue;
     }
     switch (params[p].elem.dtype()) {
       case ir::DType::kI32: {
-        const auto v = static_cast<int32_t>(args[p].i);
+        const auto v = static_cast<int32_t>(runtime::ScalarInt(args[p]));
         std::memcpy(&slots[p], &v, sizeof v);
         break;
       }
-      case ir::DType::kI64: std::memcpy(&slots[p], &args[p].i, sizeof(int64_t)); break;
+      case ir::DType::kI64: {
+        const int64_t v = runtime::ScalarInt(args[p]);
+        std::memcpy(&slots[p], &v, sizeof v);
+        break;
+      }
       case ir::DType::kF32: {
-        const auto v = static_cast<float>(args[p].f);
+        const auto v = static_cast<float>(runtime::ScalarFloat(args[p]));
         std::memcpy(&slots[p], &v, sizeof v);
         break;
       }
@@ -235,8 +258,8 @@ Status LaunchTriton(const Driver& driver, const LaunchPlan& plan,
 
 }  // namespace
 
-Status Launch(const Driver& driver, const LaunchPlan& plan,
-              std::span<const runtime::KernelArg> args, CUstream stream, const uint32_t* grid_in) {
+Status Launch(const Driver& driver, const LaunchPlan& plan, std::span<const hrt_arg_t> args,
+              CUstream stream, const uint32_t* grid_in) {
   if (plan.kernel == nullptr || plan.function == nullptr) {
     return Status(Code::kFailedPrecondition, "launch plan not prepared");
   }
@@ -252,20 +275,22 @@ Status Launch(const Driver& driver, const LaunchPlan& plan,
   const std::span<uint8_t> bytes(buffer, plan.layout.total_size);
   const auto& kernel_params = plan.kernel->kernel.params;
   for (uint32_t p = 0; p < kernel_params.size(); ++p) {
-    const runtime::KernelArg& a = args[p];
+    const hrt_arg_t& a = args[p];
     if (kernel_params[p].kind == ir::ParamKind::kTensor) {
       const TensorPlacement& t = plan.tensors[p];
-      if (a.rank != t.rank) {
+      const hrt_tensor_t& tensor = a.value.tensor;
+      if (tensor.rank != t.rank) {
         return InvalidArgument("tensor parameter " + std::to_string(p) + " has rank " +
-                               std::to_string(t.rank) + ", not " + std::to_string(a.rank));
+                               std::to_string(t.rank) + ", not " + std::to_string(tensor.rank));
       }
-      std::memcpy(buffer + t.base, &a.address, sizeof a.address);
+      std::memcpy(buffer + t.base, &tensor.address, sizeof tensor.address);
       for (uint32_t d = 0; d < t.rank; ++d) {
-        std::memcpy(buffer + t.size[d], &a.shape[d], sizeof(int64_t));
-        std::memcpy(buffer + t.stride[d], &a.strides[d], sizeof(int64_t));
+        std::memcpy(buffer + t.size[d], &tensor.shape[d], sizeof(int64_t));
+        std::memcpy(buffer + t.stride[d], &tensor.strides[d], sizeof(int64_t));
       }
     } else {
-      HRT_RETURN_IF_ERROR(ptx::WriteScalarParam(plan.layout, p, a.i, a.f, bytes));
+      HRT_RETURN_IF_ERROR(ptx::WriteScalarParam(plan.layout, p, runtime::ScalarInt(a),
+                                                runtime::ScalarFloat(a), bytes));
     }
   }
   const size_t num_slots = plan.layout.slots.size();

@@ -81,18 +81,18 @@ Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunc
                                  const ir::BoundKernel& kernel, uint32_t threads_per_block,
                                  uint32_t shared_bytes, uint32_t shared_limit);
 
+// |args| passed runtime::ValidateArgs (backend.h).
 // The grid of |plan|'s kernel for |args|: each shape symbol takes the size of
 // the tensor dimensions it names (which must agree), then EvalExpr on each
 // grid expression. Axes the kernel does not use are 1.
 using Grid = std::array<int64_t, 3>;
-Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const runtime::KernelArg> args);
+Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const hrt_arg_t> args);
 
 // Marshals |args| and enqueues the kernel on |stream| (NULL: the context's
 // default stream). A grid with a zero axis launches nothing.
 // |grid| (3 values, may be NULL) replaces the kernel's grid; Triton-ABI plans
 // require it, tile-IR plans refuse it.
-Status Launch(const Driver& driver, const LaunchPlan& plan,
-              std::span<const runtime::KernelArg> args, CUstream stream,
-              const uint32_t* grid = nullptr);
+Status Launch(const Driver& driver, const LaunchPlan& plan, std::span<const hrt_arg_t> args,
+              CUstream stream, const uint32_t* grid = nullptr);
 
 }  // namespace hrt::cuda

@@ -128,7 +128,14 @@ struct DriverFn<R (*)(A...)> {
   X(vkCreateFence)                 \
   X(vkDestroyFence)                \
   X(vkResetFences)                 \
-  X(vkWaitForFences)
+  X(vkWaitForFences)               \
+  X(vkGetFenceStatus)              \
+  X(vkFreeCommandBuffers)          \
+  X(vkCreateQueryPool)             \
+  X(vkDestroyQueryPool)            \
+  X(vkCmdResetQueryPool)           \
+  X(vkCmdWriteTimestamp)           \
+  X(vkGetQueryPoolResults)
 
 #define HRT_VK_DECLARE_MEMBER(name) DriverFn<PFN_##name> name;
 

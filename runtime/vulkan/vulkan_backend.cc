@@ -2,15 +2,18 @@
 // Device vtable.
 #include "runtime/vulkan/vulkan_backend.h"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <type_traits>
 
 #include "runtime/vulkan/vulkan_api.h"
 
 #if HRT_HAVE_VULKAN
-#include <algorithm>
-
 #include "runtime/vulkan/vulkan_device.h"
 #include "runtime/vulkan/vulkan_device_info.h"
 #include "runtime/vulkan/vulkan_instance.h"
@@ -35,9 +38,8 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
           delete d;
         },
     .launch =
-        [](runtime::Device* device, const ir::BoundKernel& kernel,
-           std::span<const runtime::KernelArg> args, void* stream, uint64_t code_id,
-           const runtime::LaunchCode* code, const uint32_t* grid) {
+        [](runtime::Device* device, const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
+           void* stream, uint64_t code_id, const runtime::LaunchCode* code, const uint32_t* grid) {
           return reinterpret_cast<RuntimeDevice*>(device)->device->LaunchBound(
               kernel, args, static_cast<VkCommandBuffer>(stream), code_id, code, grid);
         },
@@ -69,7 +71,32 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
         [](runtime::Device* device, void* /*stream*/) {
           return reinterpret_cast<RuntimeDevice*>(device)->device->Synchronize();
         },
+    // A timer is a VulkanDevice::Timer behind the opaque runtime::DeviceTimer.
+    .timer_create = [](runtime::Device* device, runtime::DeviceTimer** out) -> Status {
+      HRT_ASSIGN_OR_RETURN(VulkanDevice::Timer * timer,
+                           reinterpret_cast<RuntimeDevice*>(device)->device->CreateTimer());
+      *out = reinterpret_cast<runtime::DeviceTimer*>(timer);
+      return Status::Ok();
+    },
+    .timer_destroy =
+        [](runtime::Device* device, runtime::DeviceTimer* timer) {
+          reinterpret_cast<RuntimeDevice*>(device)->device->DestroyTimer(
+              reinterpret_cast<VulkanDevice::Timer*>(timer));
+        },
+    .timer_record =
+        [](runtime::Device* device, runtime::DeviceTimer* timer, bool stop, void* stream) {
+          return reinterpret_cast<RuntimeDevice*>(device)->device->RecordTimestamp(
+              reinterpret_cast<VulkanDevice::Timer*>(timer), stop,
+              static_cast<VkCommandBuffer>(stream));
+        },
+    .timer_elapsed =
+        [](runtime::Device* device, runtime::DeviceTimer* timer, bool wait, uint64_t* elapsed_ns) {
+          return reinterpret_cast<RuntimeDevice*>(device)->device->TimerElapsed(
+              reinterpret_cast<VulkanDevice::Timer*>(timer), wait, elapsed_ns);
+        },
 };
+
+#endif  // HRT_HAVE_VULKAN
 
 // Parses a deviceUUID written as 32 hex digits with optional dashes.
 bool ParseUuid(const std::string& text, std::array<uint8_t, 16>* out) {
@@ -90,9 +117,19 @@ bool ParseUuid(const std::string& text, std::array<uint8_t, 16>* out) {
   return true;
 }
 
-#endif  // HRT_HAVE_VULKAN
+bool IsIndex(const std::string& text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 }  // namespace
+
+Status CheckDeviceSelection(const std::string& value, const std::string& source) {
+  std::array<uint8_t, 16> uuid{};
+  if (value.empty() || IsIndex(value) || ParseUuid(value, &uuid)) return Status::Ok();
+  return InvalidArgument(source + "='" + value +
+                         "' is neither a device index nor a 32-hex-digit UUID");
+}
 
 ProbeOptions ProbeOptionsFromEnv() {
   ProbeOptions o;
@@ -110,13 +147,11 @@ Probe ProbeVulkan(const ProbeOptions& options) {
   Probe probe;
   // The selection is checked first: a typo is reported as such whatever the
   // driver does.
-  bool by_index =
-      !options.select.empty() && std::all_of(options.select.begin(), options.select.end(),
-                                             [](char c) { return c >= '0' && c <= '9'; });
+  const bool by_index = IsIndex(options.select);
   std::array<uint8_t, 16> want_uuid{};
   if (!options.select.empty() && !by_index && !ParseUuid(options.select, &want_uuid)) {
-    probe.unavailable_reason = std::string(kDeviceEnv) + "='" + options.select +
-                               "' is neither a device index nor a 32-hex-digit UUID";
+    probe.unavailable_reason =
+        CheckDeviceSelection(options.select, options.select_source).message();
     return probe;
   }
   Result<std::shared_ptr<const Library>> library = Library::Open(options.loader);
@@ -162,9 +197,10 @@ Probe ProbeVulkan(const ProbeOptions& options) {
     probe.devices.push_back(std::move(info.desc));
   }
   if (probe.devices.empty()) {
-    std::string why = options.select.empty() ? "no usable Vulkan device"
-                                             : std::string(kDeviceEnv) + "='" + options.select +
-                                                   "' matches no usable device";
+    std::string why = options.select.empty()
+                          ? "no usable Vulkan device"
+                          : options.select_source + "='" + options.select +
+                                "': no such device among the usable Vulkan devices";
     why += " (loader " + probe.library->path() + ", " + std::to_string(physical->size()) +
            " physical devices)";
     for (const std::string& s : probe.skipped) why += "; " + s;
@@ -260,6 +296,22 @@ const Probe& SharedProbe() {
   return probe;
 }
 
+const Probe& ProbeFor(const runtime::DeviceCreateOptions& options) {
+  if (!options.vulkan_device_select.has_value()) return SharedProbe();
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<const Probe>>* probes =
+      new std::map<std::string, std::unique_ptr<const Probe>>();  // never destroyed
+  std::lock_guard<std::mutex> lock(mu);
+  std::unique_ptr<const Probe>& probe = (*probes)[*options.vulkan_device_select];
+  if (probe == nullptr) {
+    ProbeOptions o = ProbeOptionsFromEnv();
+    o.select = *options.vulkan_device_select;
+    o.select_source = "vulkan_device_select";
+    probe = std::make_unique<const Probe>(ProbeVulkan(o));
+  }
+  return *probe;
+}
+
 const runtime::BackendFactory kVulkanBackendFactory = {
     .backend = HRT_BACKEND_VULKAN,
     .name = "vulkan",
@@ -270,9 +322,21 @@ const runtime::BackendFactory kVulkanBackendFactory = {
         },
     .create =
         [](const runtime::DeviceDesc& desc, const runtime::DeviceCreateOptions& options) {
-          return CreateDevice(SharedProbe(), desc, options);
+          return CreateDevice(ProbeFor(options), desc, options);
         },
     .unavailable_reason = [] { return SharedProbe().unavailable_reason; },
+    // A selection the caller asked for by option that lists nothing is
+    // reported (the runtime logs it); the environment's is not, as before.
+    .enumerate_with_options =
+        [](const runtime::DeviceCreateOptions& options, std::vector<runtime::DeviceDesc>* out) {
+          const Probe& probe = ProbeFor(options);
+          if (probe.devices.empty() && options.vulkan_device_select.has_value() &&
+              !options.vulkan_device_select->empty()) {
+            return Status(Code::kNotFound, probe.unavailable_reason);
+          }
+          for (const runtime::DeviceDesc& d : probe.devices) out->push_back(d);
+          return Status::Ok();
+        },
 };
 
 }  // namespace hrt::vulkan

@@ -32,6 +32,8 @@ struct ProbeOptions {
   std::string loader;     // empty: $HELIONRT_VULKAN_LOADER, else libvulkan.so.1
   std::string select;     // kDeviceEnv's value; empty: every usable device
   bool allow_cpu = true;  // kCpuEnv
+  // Where |select| came from, for messages.
+  std::string select_source = kDeviceEnv;
 };
 // The options the environment asks for.
 ProbeOptions ProbeOptionsFromEnv();
@@ -54,6 +56,16 @@ Probe ProbeVulkan(const ProbeOptions& options);
 // The process-wide probe the registered factory uses (ProbeOptionsFromEnv()),
 // made on first call.
 const Probe& SharedProbe();
+
+// Checks a device selection (|value| of |source|: an index, a deviceUUID or
+// empty); kInvalidArgument naming |source| otherwise. Needs no loader.
+Status CheckDeviceSelection(const std::string& value, const std::string& source);
+
+// The probe for runtime |options|: SharedProbe() unless
+// options.vulkan_device_select is set, else one probe per distinct value,
+// made on first use and kept for the process (the factory's create must find
+// the devices its enumerate listed).
+const Probe& ProbeFor(const runtime::DeviceCreateOptions& options);
 
 // Creates device |desc| of |probe| as the factory does.
 Result<runtime::Device*> CreateDevice(const Probe& probe, const runtime::DeviceDesc& desc,

@@ -109,7 +109,7 @@ class VulkanDevice {
   // internal command buffer and submitted (not waited for);
   // otherwise recorded into the caller's command buffer, which must be in
   // the recording state (the caller submits it).
-  Status LaunchBound(const ir::BoundKernel& kernel, std::span<const runtime::KernelArg> args,
+  Status LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                      VkCommandBuffer command_buffer, uint64_t code_id,
                      const runtime::LaunchCode* code, const uint32_t* grid);
   // Finds or creates the pipeline (what LaunchBound does first).
@@ -130,6 +130,22 @@ class VulkanDevice {
   bool validation() const { return instance_ != nullptr && instance_->validation(); }
   uint64_t validation_message_count() const;
   std::vector<std::string> validation_messages() const;
+
+  // Device timers (vulkan_timer.cc; runtime::DeviceVTable::timer_*): a
+  // VkQueryPool of two timestamps, written by vkCmdWriteTimestamp into the
+  // caller's command buffer or into the timer's own small submissions.
+  struct Timer;
+  // kUnsupported when the queue family writes no timestamps
+  // (timestampValidBits 0).
+  Result<Timer*> CreateTimer();
+  // Waits for the timer's own submissions; command buffers of the caller
+  // that recorded it must have completed or been freed.
+  void DestroyTimer(Timer* timer);
+  // |command_buffer| NULL: submitted on the queue (not waited for).
+  Status RecordTimestamp(Timer* timer, bool stop, VkCommandBuffer command_buffer);
+  // kUnavailable ("not ready") when |wait| is false and a timestamp is not
+  // written yet.
+  Status TimerElapsed(Timer* timer, bool wait, uint64_t* elapsed_ns);
 
  private:
   VulkanDevice() = default;

@@ -23,7 +23,7 @@ constexpr size_t kMaxShapeSyms = 16;
 // The grid of a tile-IR kernel: its grid expressions over the shape symbols
 // the arguments fix.
 Result<std::array<uint32_t, 3>> LaunchGrid(const ir::BoundKernel& bound,
-                                           std::span<const runtime::KernelArg> args,
+                                           std::span<const hrt_arg_t> args,
                                            const std::array<uint32_t, 3>& limits) {
   const ir::Kernel& kernel = bound.kernel;
   if (args.size() != kernel.params.size()) {
@@ -36,14 +36,15 @@ Result<std::array<uint32_t, 3>> LaunchGrid(const ir::BoundKernel& bound,
   for (size_t p = 0; p < kernel.params.size(); ++p) {
     const ir::Param& param = kernel.params[p];
     if (param.kind != ir::ParamKind::kTensor) continue;
-    if (args[p].rank != param.rank || param.rank > ir::kMaxRank) {
+    const hrt_tensor_t& t = args[p].value.tensor;
+    if (t.rank != param.rank || param.rank > ir::kMaxRank) {
       return InvalidArgument("argument " + std::to_string(p) + " has rank " +
-                             std::to_string(args[p].rank) + ", the kernel expects " +
+                             std::to_string(t.rank) + ", the kernel expects " +
                              std::to_string(param.rank));
     }
     for (uint32_t d = 0; d < param.rank; ++d) {
       if (param.dims[d] >= num_syms) return InvalidArgument("shape symbol index out of range");
-      syms[param.dims[d]] = args[p].shape[d];
+      syms[param.dims[d]] = t.shape[d];
     }
   }
   if (kernel.grid.empty() || kernel.grid.size() > 3) {
@@ -267,8 +268,7 @@ void VulkanDevice::Record(VkCommandBuffer cmd, const Pipeline& p, std::span<cons
   api_.vkCmdDispatch(cmd, grid[0], grid[1], grid[2]);
 }
 
-Status VulkanDevice::LaunchBound(const ir::BoundKernel& kernel,
-                                 std::span<const runtime::KernelArg> args,
+Status VulkanDevice::LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                                  VkCommandBuffer command_buffer, uint64_t code_id,
                                  const runtime::LaunchCode* code, const uint32_t* grid_in) {
   if (grid_in != nullptr) {
@@ -284,13 +284,16 @@ Status VulkanDevice::LaunchBound(const ir::BoundKernel& kernel,
   std::memset(block.data(), 0, block.size());
   const auto& params = kernel.kernel.params;
   for (uint32_t i = 0; i < params.size(); ++i) {
-    const runtime::KernelArg& a = args[i];
+    const hrt_arg_t& a = args[i];
     if (params[i].kind == ir::ParamKind::kTensor) {
-      HRT_RETURN_IF_ERROR(spirv::WriteTensorArg(
-          p->args, i, a.address, std::span<const int64_t>(a.shape.data(), a.rank),
-          std::span<const int64_t>(a.strides.data(), a.rank), block));
+      const hrt_tensor_t& t = a.value.tensor;
+      const size_t rank = std::min<size_t>(t.rank, ir::kMaxRank);
+      HRT_RETURN_IF_ERROR(spirv::WriteTensorArg(p->args, i, t.address,
+                                                std::span<const int64_t>(t.shape, rank),
+                                                std::span<const int64_t>(t.strides, rank), block));
     } else {
-      HRT_RETURN_IF_ERROR(spirv::WriteScalarArg(p->args, i, a.i, a.f, block));
+      HRT_RETURN_IF_ERROR(
+          spirv::WriteScalarArg(p->args, i, runtime::ScalarInt(a), runtime::ScalarFloat(a), block));
     }
   }
 

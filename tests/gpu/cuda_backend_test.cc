@@ -246,25 +246,18 @@ class KernelRun {
   void Run(const CompiledKernel& compiled, const ir::BoundKernel& bound,
            const std::vector<double>& scalars) {
     const DriverApi& api = t_->driver().api();
-    std::vector<runtime::KernelArg> args;
+    std::vector<hrt_arg_t> args;
     std::vector<interp::Arg> interp_args;
     interp_expected_.clear();
     for (auto& tensor : tensors_) {
       const size_t bytes = tensor->StorageBytes();
       interp::Arg a = tensor->host.ToArg();
-      runtime::KernelArg k;
       if (bytes > 0) {
         tensor->device = t_->Alloc(bytes);
         ASSERT_TRUE(t_->Ok(api.MemcpyHtoDAsync(tensor->device, a.data, bytes, t_->stream_),
                            "cuMemcpyHtoDAsync"));
-        k.address = tensor->device;
       }
-      k.rank = a.rank;
-      for (uint32_t d = 0; d < a.rank; ++d) {
-        k.shape[d] = a.shape[d];
-        k.strides[d] = a.strides[d];
-      }
-      args.push_back(k);
+      args.push_back(tensor->host.ToApiArgAt(bytes > 0 ? tensor->device : 0));
       // The interpreter works on its own copy of the storage.
       interp_storage_.emplace_back(static_cast<const uint8_t*>(a.data),
                                    static_cast<const uint8_t*>(a.data) + bytes);
@@ -272,8 +265,9 @@ class KernelRun {
       interp_args.push_back(a);
     }
     for (double s : scalars) {
-      runtime::KernelArg k;
-      k.f = s;
+      hrt_arg_t k{};
+      k.kind = HRT_ARG_KIND_FLOAT;
+      k.value.f = s;
       args.push_back(k);
       interp::Arg a;
       a.f = s;
@@ -533,13 +527,13 @@ TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
   const CUdeviceptr dx = Alloc(bytes), dy = Alloc(bytes), dout = Alloc(bytes);
   ASSERT_TRUE(Ok(api.MemcpyHtoD(dx, x.data(), bytes), "cuMemcpyHtoD"));
   ASSERT_TRUE(Ok(api.MemcpyHtoD(dy, y.data(), bytes), "cuMemcpyHtoD"));
-  std::vector<runtime::KernelArg> args(3);
+  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
   const CUdeviceptr addresses[] = {dx, dy, dout};
   for (int i = 0; i < 3; ++i) {
-    args[i].address = addresses[i];
-    args[i].rank = 1;
-    args[i].shape[0] = n;
-    args[i].strides[0] = 1;
+    args[i].value.tensor.address = addresses[i];
+    args[i].value.tensor.rank = 1;
+    args[i].value.tensor.shape[0] = n;
+    args[i].value.tensor.strides[0] = 1;
   }
   for (int launch = 0; launch < 2; ++launch) {
     const Status s = device->vtable->launch(device, *bound, args, stream_, /*code_id=*/1,
@@ -594,13 +588,19 @@ TEST_F(CudaGpuTest, JitCubinsPersistAcrossDevices) {
   ExpectClose(DType::kF32, out.host.Values(), run.InterpValues(2), ref::VectorAddRef(xv, yv));
 
   // Damage every stored file: the next device misses, JITs and rewrites.
+  // The last byte (payload, under the entry's checksum), inverted: the middle
+  // of a small entry can be its last-used stamp, which no checksum covers.
   size_t damaged = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file() || entry.file_size() < 64) continue;
     std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(entry.file_size() / 2));
-    const char junk = 0x5a;
-    f.write(&junk, 1);
+    const auto last = static_cast<std::streamoff>(entry.file_size() - 1);
+    char byte = 0;
+    f.seekg(last);
+    f.read(&byte, 1);
+    byte = static_cast<char>(~byte);
+    f.seekp(last);
+    f.write(&byte, 1);
     ++damaged;
   }
   EXPECT_GT(damaged, 0u);
@@ -610,6 +610,80 @@ TEST_F(CudaGpuTest, JitCubinsPersistAcrossDevices) {
   auto fourth = compile_on_fresh_device();
   ASSERT_NE(fourth, nullptr);
   EXPECT_TRUE(fourth->from_cache);
+  std::filesystem::remove_all(dir);
+}
+
+// Generated code is keyed by what decides its PTX (runtime/cuda/
+// cuda_code_key.h), so a second device with the same cache (as in a warm
+// process) runs neither the PTX emitter nor the JIT, says so in its describe
+// text, and the kernel it loaded from the cache runs correctly.
+TEST_F(CudaGpuTest, GeneratedCubinsSkipCodegenOnACacheHit) {
+  const std::string dir =
+      ::testing::TempDir() + "/hrt_codegen_cache_" + std::to_string(static_cast<long>(getpid()));
+  std::filesystem::remove_all(dir);
+  DeviceOptions options;
+  options.cache_enabled = true;
+  options.cache_dir = dir;
+  auto bound = LoadAndBind("vector_add", DType::kF32, "BLOCK=256,WARPS=4");
+  ASSERT_TRUE(bound.ok()) << bound.status().message();
+  std::vector<uint8_t> cold_cubin;
+  {
+    auto cold = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
+    ASSERT_TRUE(cold.ok()) << cold.status().message();
+    auto compiled = (*cold)->Compile(*bound);
+    ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+    EXPECT_EQ((*cold)->cache_status(), "");
+    EXPECT_FALSE((*compiled)->from_cache);
+    EXPECT_FALSE((*compiled)->ptx.empty());
+    EXPECT_EQ((*cold)->codegen_count(), 1u);
+    cold_cubin = (*compiled)->cubin;
+  }
+  auto warm = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
+  ASSERT_TRUE(warm.ok()) << warm.status().message();
+  auto compiled = (*warm)->Compile(*bound);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  EXPECT_TRUE((*compiled)->from_cache);
+  EXPECT_TRUE((*compiled)->ptx.empty());
+  EXPECT_EQ((*compiled)->cubin, cold_cubin);
+  EXPECT_EQ((*warm)->codegen_count(), 0u);
+
+  // The runtime's path on the warm device: launch, then describe.
+  const int64_t n = 1000;
+  const DriverApi& api = driver().api();
+  std::vector<float> x(n), y(n), out(n, -1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(i);
+    y[i] = static_cast<float>(3 * i - 7);
+  }
+  const size_t bytes = n * sizeof(float);
+  const CUdeviceptr dx = Alloc(bytes), dy = Alloc(bytes), dout = Alloc(bytes);
+  ASSERT_TRUE(Ok(api.MemcpyHtoD(dx, x.data(), bytes), "cuMemcpyHtoD"));
+  ASSERT_TRUE(Ok(api.MemcpyHtoD(dy, y.data(), bytes), "cuMemcpyHtoD"));
+  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
+  const CUdeviceptr addresses[] = {dx, dy, dout};
+  for (int i = 0; i < 3; ++i) {
+    args[i].value.tensor.address = addresses[i];
+    args[i].value.tensor.rank = 1;
+    args[i].value.tensor.shape[0] = n;
+    args[i].value.tensor.strides[0] = 1;
+  }
+  const Status s = (*warm)->LaunchBound(*bound, args, stream_, /*code_id=*/7, /*code=*/nullptr);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(Ok(api.StreamSynchronize(stream_), "cuStreamSynchronize"));
+  ASSERT_TRUE(Ok(api.MemcpyDtoH(out.data(), dout, bytes), "cuMemcpyDtoH"));
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], x[i] + y[i]) << i;
+  EXPECT_EQ((*warm)->codegen_count(), 0u);
+  const std::string text = (*warm)->DescribeCode(7, *bound, nullptr);
+  EXPECT_NE(text.find("cubin from the helionrt cache (no codegen, no JIT, sm_"), std::string::npos)
+      << text;
+
+  // Another config is another key: a miss, generated and JIT-compiled.
+  auto other = LoadAndBind("vector_add", DType::kF32, "BLOCK=128,WARPS=4");
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  auto other_compiled = (*warm)->Compile(*other);
+  ASSERT_TRUE(other_compiled.ok()) << other_compiled.status().message();
+  EXPECT_FALSE((*other_compiled)->from_cache);
+  EXPECT_EQ((*warm)->codegen_count(), 1u);
   std::filesystem::remove_all(dir);
 }
 

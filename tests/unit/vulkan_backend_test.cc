@@ -402,31 +402,25 @@ class KernelRun {
   void Run(const ir::BoundKernel& bound, const std::vector<double>& scalars, uint64_t code_id = 1,
            const runtime::LaunchCode* code = nullptr) {
     const runtime::DeviceVTable& vt = *device_->vtable;
-    std::vector<runtime::KernelArg> args;
+    std::vector<hrt_arg_t> args;
     std::vector<interp::Arg> interp_args;
     for (auto& tensor : tensors_) {
       const size_t bytes = tensor->StorageBytes();
       interp::Arg a = tensor->host.ToArg();
-      runtime::KernelArg k;
       if (bytes > 0) {
         ASSERT_TRUE(vt.alloc(device_, bytes, &tensor->address).ok());
         ASSERT_TRUE(vt.write(device_, tensor->address, a.data, bytes, nullptr).ok());
-        k.address = tensor->address;
       }
-      k.rank = a.rank;
-      for (uint32_t d = 0; d < a.rank; ++d) {
-        k.shape[d] = a.shape[d];
-        k.strides[d] = a.strides[d];
-      }
-      args.push_back(k);
+      args.push_back(tensor->host.ToApiArgAt(bytes > 0 ? tensor->address : 0));
       interp_storage_.emplace_back(static_cast<const uint8_t*>(a.data),
                                    static_cast<const uint8_t*>(a.data) + bytes);
       a.data = bytes > 0 ? interp_storage_.back().data() : nullptr;
       interp_args.push_back(a);
     }
     for (double s : scalars) {
-      runtime::KernelArg k;
-      k.f = s;
+      hrt_arg_t k{};
+      k.kind = HRT_ARG_KIND_FLOAT;
+      k.value.f = s;
       args.push_back(k);
       interp::Arg a;
       a.f = s;
@@ -682,8 +676,8 @@ TEST_F(VulkanDeviceTest, DescribeCodeSaysWhereTheCodeCameFrom) {
   ASSERT_NO_FATAL_FAILURE(CheckVectorAdd(device_.get(), *bound, 5, nullptr));
   // A tile-IR kernel computes its own grid.
   const uint32_t grid[3] = {1, 1, 1};
-  std::vector<runtime::KernelArg> args(3);
-  for (auto& a : args) a.rank = 1;
+  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
+  for (auto& a : args) a.value.tensor.rank = 1;
   EXPECT_EQ(vt.launch(device_.get(), *bound, args, nullptr, 5, nullptr, grid).code(),
             Code::kInvalidArgument);
 }
@@ -724,8 +718,8 @@ TEST_F(VulkanDeviceTest, LaunchesSpirvFromABundle) {
   runtime::LaunchCode bad = code;
   bad.id = runtime::CodeId(9, 2);
   bad.variant = 1;
-  std::vector<runtime::KernelArg> args(3);
-  for (auto& a : args) a.rank = 1;
+  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
+  for (auto& a : args) a.value.tensor.rank = 1;
   const Status s =
       device_->vtable->launch(device_.get(), *bound, args, nullptr, bad.id, &bad, nullptr);
   EXPECT_EQ(s.code(), Code::kCorruptData) << s.message();
@@ -757,12 +751,14 @@ TEST_F(VulkanDeviceTest, ArgumentBufferWhenPushConstantsAreTooSmall) {
   for (uint64_t& a : addr) ASSERT_TRUE(d.Alloc(bytes, &a).ok());
   ASSERT_TRUE(d.Write(addr[0], gate.data(), bytes).ok());
   ASSERT_TRUE(d.Write(addr[1], up.data(), bytes).ok());
-  std::vector<runtime::KernelArg> args(3);
+  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
   for (int i = 0; i < 3; ++i) {
-    args[i].address = addr[i];
-    args[i].rank = 2;
-    args[i].shape = {m, h};
-    args[i].strides = {h, 1};
+    args[i].value.tensor.address = addr[i];
+    args[i].value.tensor.rank = 2;
+    args[i].value.tensor.shape[0] = m;
+    args[i].value.tensor.shape[1] = h;
+    args[i].value.tensor.strides[0] = h;
+    args[i].value.tensor.strides[1] = 1;
   }
   // Several launches in a row reuse argument slots.
   for (int launch = 0; launch < 3; ++launch) {
@@ -824,12 +820,12 @@ TEST_F(VulkanDeviceTest, RecordsIntoTheCallersCommandBuffer) {
   ASSERT_TRUE(d.Write(addr[0], x.data(), n * 4).ok());
   ASSERT_TRUE(d.Write(addr[1], y.data(), n * 4).ok());
   ASSERT_TRUE(d.Write(addr[2], out.data(), n * 4).ok());
-  std::vector<runtime::KernelArg> args(3);
+  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
   for (int i = 0; i < 3; ++i) {
-    args[i].address = addr[i];
-    args[i].rank = 1;
-    args[i].shape[0] = n;
-    args[i].strides[0] = 1;
+    args[i].value.tensor.address = addr[i];
+    args[i].value.tensor.rank = 1;
+    args[i].value.tensor.shape[0] = n;
+    args[i].value.tensor.strides[0] = 1;
   }
 
   auto cpci = Info<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
