@@ -106,8 +106,17 @@ Result<LaunchPlan> PrepareLaunch(const Driver& driver, CUcontext context, CUfunc
       }
     }
   }
+  plan.grid_rank = static_cast<uint32_t>(kernel.kernel.grid.size());
+  plan.direct_grid = true;
   for (size_t axis = 0; axis < kernel.kernel.grid.size(); ++axis) {
-    plan.grid_axes[axis] = ClassifyGridAxis(kernel.kernel.grid[axis], kernel.tunable_values);
+    LaunchPlan::GridAxis& form = plan.grid_axes[axis];
+    form = ClassifyGridAxis(kernel.kernel.grid[axis], kernel.tunable_values);
+    if (form.kind == LaunchPlan::GridAxis::kCeilDivSym && form.sym < plan.sym_first.size() &&
+        plan.sym_first[form.sym].param != UINT32_MAX) {
+      form.size = plan.sym_first[form.sym];
+    } else if (form.kind != LaunchPlan::GridAxis::kConstant) {
+      plan.direct_grid = false;
+    }
   }
   for (const ptx::ParamSlot& slot : plan.layout.slots) plan.slot_offsets.push_back(slot.offset);
   plan.tensors.resize(params.size());
@@ -198,6 +207,25 @@ Result<Grid> LaunchGrid(const LaunchPlan& plan, std::span<const hrt_arg_t> args)
 
 namespace {
 
+// The grid of a direct_grid plan; false (nothing decided) when a size is out
+// of the form's range, leaving the launch to LaunchGrid and its messages.
+bool DirectGrid(const LaunchPlan& plan, std::span<const hrt_arg_t> args, Grid* grid) {
+  for (uint32_t axis = 0; axis < plan.grid_rank; ++axis) {
+    const LaunchPlan::GridAxis& form = plan.grid_axes[axis];
+    int64_t n = form.value;
+    if (form.kind == LaunchPlan::GridAxis::kCeilDivSym) {
+      const hrt_tensor_t& t = args[form.size.param].value.tensor;
+      if (t.rank <= form.size.dim) return false;
+      const int64_t size = t.shape[form.size.dim];
+      if (size < 0 || size > INT64_MAX - form.value) return false;
+      n = (size + form.value - 1) / form.value;
+    }
+    if (n < 0 || n > (axis == 0 ? kMaxGridX : kMaxGridYZ)) return false;
+    (*grid)[axis] = n;
+  }
+  return true;
+}
+
 // Triton's calling convention: one kernel parameter per IR parameter (a
 // tensor's address, or a scalar in its own width), then the NULL scratch
 // pointers; the grid is the caller's.
@@ -267,7 +295,14 @@ Status Launch(const Driver& driver, const LaunchPlan& plan, std::span<const hrt_
   if (grid_in != nullptr) {
     return InvalidArgument("a tile-IR kernel computes its grid: the launch must not give one");
   }
-  HRT_ASSIGN_OR_RETURN(const Grid grid, LaunchGrid(plan, args));
+  if (args.size() != plan.kernel->kernel.params.size()) {
+    return InvalidArgument("kernel takes " + std::to_string(plan.kernel->kernel.params.size()) +
+                           " arguments, got " + std::to_string(args.size()));
+  }
+  Grid grid = {1, 1, 1};
+  if (!plan.direct_grid || !DirectGrid(plan, args, &grid)) {
+    HRT_ASSIGN_OR_RETURN(grid, LaunchGrid(plan, args));
+  }
   if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return Status::Ok();
 
   alignas(16) uint8_t buffer[kMaxParamBytes];

@@ -64,8 +64,15 @@ struct LaunchPlan {
     enum Kind : uint8_t { kConstant, kCeilDivSym, kGeneral } kind = kGeneral;
     uint32_t sym = 0;
     int64_t value = 1;  // the constant, or the divisor (> 0)
+    DimRef size;        // kCeilDivSym: the tensor dimension giving |sym|
   };
   std::array<GridAxis, 3> grid_axes{};
+  uint32_t grid_rank = 0;  // axes the kernel uses (the rest are 1)
+  // Every used axis is kConstant, or kCeilDivSym with a tensor dimension
+  // naming its symbol: Launch() then reads the sizes straight from the
+  // arguments, which passed ValidateArgs (so dimensions sharing a symbol
+  // agree), instead of collecting every symbol first (LaunchGrid).
+  bool direct_grid = false;
   uint32_t threads_per_block = 0;
   uint32_t shared_bytes = 0;  // dynamic shared memory per block
   // Triton-compiled code (runtime::LaunchCode): bare pointers and scalar
