@@ -43,6 +43,7 @@
 #include "cache/store.h"
 #include "runtime/vulkan/vulkan_device.h"
 #include "runtime/vulkan/vulkan_instance.h"
+#include "tests/unit/vulkan_test_probe.h"
 #endif
 
 namespace hrt::vulkan {
@@ -188,22 +189,6 @@ TEST(SpirvCheckTest, RefusesMalformedModules) {
 //===----------------------------------------------------------------------===//
 
 #if HRT_HAVE_VULKAN
-
-// Every usable device, CPU implementations included (the test is meant to
-// run on lavapipe too), unless HELIONRT_VULKAN_DEVICE picks one.
-const Probe& TestProbe() {
-  static const Probe probe = [] {
-    ProbeOptions options = ProbeOptionsFromEnv();
-    options.allow_cpu = true;
-    return ProbeVulkan(options);
-  }();
-  return probe;
-}
-
-bool ValidationLayerInstalled() {
-  const Probe& probe = TestProbe();
-  return probe.library != nullptr && probe.library->HasLayer(kValidationLayer);
-}
 
 // Owns a runtime::Device; checks at the end that the validation layer (when
 // on) reported nothing.

@@ -26,28 +26,13 @@
 #if HRT_HAVE_VULKAN
 #include "runtime/vulkan/vulkan_device.h"
 #include "runtime/vulkan/vulkan_instance.h"
+#include "tests/unit/vulkan_test_probe.h"
 #endif
 
 namespace hrt::vulkan {
 namespace {
 
 #if HRT_HAVE_VULKAN
-
-constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
-
-const Probe& TestProbe() {
-  static const Probe probe = [] {
-    ProbeOptions options = ProbeOptionsFromEnv();
-    options.allow_cpu = true;
-    return ProbeVulkan(options);
-  }();
-  return probe;
-}
-
-bool ValidationLayerInstalled() {
-  const Probe& probe = TestProbe();
-  return probe.library != nullptr && probe.library->HasLayer(kValidationLayer);
-}
 
 // A Vulkan device (under the validation layer when installed), vector_add
 // bound for f32, and three device tensors of |n| floats.
