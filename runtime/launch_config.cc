@@ -110,14 +110,20 @@ Result<LaunchConfig> ResolveLaunchConfig(const ir::Kernel& kernel,
     }
   }
 
-  // 3. The cache key, in kernel order (defaults included).
+  out.key = ConfigCacheKey(kernel, out.config);
+  return out;
+}
+
+std::vector<int64_t> ConfigCacheKey(const ir::Kernel& kernel, const ir::Config& config) {
+  std::vector<int64_t> key;
+  key.reserve(kernel.tunables.size() + kernel.dtype_params.size());
   for (const ir::Tunable& t : kernel.tunables) {
-    out.key.push_back(out.config.Get(t.name).value_or(t.default_value));
+    key.push_back(config.Get(t.name).value_or(t.default_value));
   }
   for (const ir::DTypeParam& d : kernel.dtype_params) {
-    out.key.push_back(out.config.Get(d.name).value_or(0));
+    key.push_back(config.Get(d.name).value_or(0));
   }
-  return out;
+  return key;
 }
 
 }  // namespace hrt::runtime

@@ -33,4 +33,7 @@ Result<LaunchConfig> ResolveLaunchConfig(const ir::Kernel& kernel,
                                          std::span<const hrt_config_entry_t> entries,
                                          std::span<const hrt_arg_t> args);
 
+// LaunchConfig::key of |config| (defaults for what it leaves out).
+std::vector<int64_t> ConfigCacheKey(const ir::Kernel& kernel, const ir::Config& config);
+
 }  // namespace hrt::runtime

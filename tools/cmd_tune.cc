@@ -28,15 +28,15 @@
 #include "codegen/ir/text.h"
 #include "codegen/ptx/ptx.h"
 #include "helionrt/helionrt.h"
-#include "kernels/testing/reference_loops.h"
 #include "runtime/bundle/bundle.h"
 #include "runtime/bundle/from_ir.h"
 #include "runtime/bundle/json_writer.h"
 #include "runtime/bundle/reader.h"
 #include "runtime/bundle/writer.h"
-#include "runtime/reference_backend.h"
 #include "runtime/select/arch.h"
 #include "runtime/select/fingerprint.h"
+#include "runtime/tuning/device_tuning.h"
+#include "runtime/tuning/output_check.h"
 #include "runtime/tuning/records.h"
 #include "runtime/tuning/sample_stats.h"
 #include "runtime/tuning/search_space.h"
@@ -372,76 +372,21 @@ Result<DeviceModel> DescribeDevice(hrt_runtime_t* rt, uint32_t index) {
     return ApiError(s, "device fingerprint");
   }
   d.fingerprint.resize(length);
-  d.key.backend = select::BackendName(d.props.backend);
+  // The same record context and device limits as the serving tuner's.
+  HRT_ASSIGN_OR_RETURN(tuning::DeviceTuning t, tuning::DescribeDeviceForTuning(
+                                                   d.props.backend, d.props.arch, d.fingerprint));
   if (d.props.backend == HRT_BACKEND_CUDA) {
-    Result<select::Fingerprint> fp = select::ParseFingerprint(d.fingerprint);
-    if (!fp.ok()) return fp.take_status().Annotate("the device's fingerprint");
-    d.fp = *fp;
-    // The emitter's options for this device, as the CUDA backend chooses them
-    // (CudaDevice::EmitOptions): the plain target, its baseline ISA, the
-    // device's own limits.
-    ptx::EmitOptions o;
-    o.target.sm = d.fp.arch.cc();
-    o.target.arch_specific = false;
-    o.target.ptx_version = std::max<uint32_t>(80, ptx::MinPtxVersion(o.target));
-    o.limits.max_threads_per_block = d.fp.max_threads_per_block;
-    o.limits.max_shared_bytes = d.fp.smem_per_block_optin;
-    d.emit = o;
-    d.key.arch = select::SmName(d.fp.arch);
-    d.key.driver_version = std::to_string(d.fp.driver_version);
-    d.codegen_version = "ptx-emit-1";
-  } else {
-    d.key.arch = d.props.arch;
-    d.key.driver_version = d.props.backend == HRT_BACKEND_CPU_REFERENCE
-                               ? "interp-" + std::to_string(runtime::kReferenceInterpreterVersion)
-                               : d.fingerprint;
-    d.codegen_version = d.props.backend == HRT_BACKEND_CPU_REFERENCE
-                            ? "interp-" + std::to_string(runtime::kReferenceInterpreterVersion)
-                            : std::string(select::BackendName(d.props.backend)) + "-1";
+    HRT_ASSIGN_OR_RETURN(d.fp, select::ParseFingerprint(d.fingerprint));
   }
+  d.emit = t.emit;
+  d.key = t.key;
+  d.codegen_version = t.codegen_version;
   return d;
 }
 
 //===----------------------------------------------------------------------===//
 // Tensors and launches
 //===----------------------------------------------------------------------===//
-
-// Whether a kernel's body stores to (or accumulates into) tensor parameter |p|.
-bool Writes(const ir::Block& block, uint32_t p) {
-  for (const ir::Op& op : block.ops) {
-    if ((op.code == ir::OpCode::kStore || op.code == ir::OpCode::kAtomicAdd) && !op.ints.empty() &&
-        op.ints[0] == static_cast<int64_t>(p)) {
-      return true;
-    }
-    for (const ir::Block& r : op.regions) {
-      if (Writes(r, p)) return true;
-    }
-  }
-  return false;
-}
-
-double ReadValue(ir::DType t, const uint8_t* p) {
-  switch (t) {
-    case ir::DType::kF16:
-    case ir::DType::kBF16: {
-      uint16_t h;
-      std::memcpy(&h, p, 2);
-      return t == ir::DType::kF16 ? ir::HalfToFloat(h) : ir::BF16ToFloat(h);
-    }
-    case ir::DType::kF32: {
-      float f;
-      std::memcpy(&f, p, 4);
-      return f;
-    }
-    default: {
-      int64_t v = 0;
-      std::memcpy(&v, p, ir::DTypeSize(t));  // little-endian hosts
-      const uint32_t bits = 8 * ir::DTypeSize(t);
-      if (ir::IsSignedInt(t) && bits < 64 && (v >> (bits - 1)) & 1) v -= int64_t{1} << bits;
-      return static_cast<double>(v);
-    }
-  }
-}
 
 void WriteValue(ir::DType t, uint8_t* p, double v) {
   switch (t) {
@@ -543,7 +488,7 @@ class Workspace {
       b.param = p;
       b.name = param.name;
       b.dtype = t;
-      b.output = Writes(k.body, p);
+      b.output = tuning::WritesParam(k.body, p);
       b.shape.resize(param.rank);
       b.strides.resize(param.rank);
       uint64_t numel = 1;
@@ -635,9 +580,8 @@ class Workspace {
   }
 
   // Runs |config| from the initial contents into the scratch outputs and
-  // compares them with the reference, element by element: within twice the
-  // dtype's tolerance (kernels/testing/reference_loops.h: both runs may
-  // round) with the output's largest magnitude as the scale of the terms.
+  // compares them with the reference (tuning::CompareOutputs, as the serving
+  // tuner does).
   Result<CheckResult> Check(const ir::Config& config) {
     for (const Buffer& b : buffers_) {
       if (b.output && b.bytes > 0) HRT_RETURN_IF_ERROR(Write(b.scratch, b.init));
@@ -650,30 +594,11 @@ class Workspace {
       if (!b.output || b.bytes == 0) continue;
       got.resize(b.bytes);
       HRT_RETURN_IF_ERROR(Read(b.scratch, &got));
-      const uint32_t es = ir::DTypeSize(b.dtype);
-      const size_t n = b.bytes / es;
-      double scale = 0.0;
-      for (size_t i = 0; i < n; ++i) {
-        const double v = std::fabs(ReadValue(b.dtype, b.reference.data() + i * es));
-        if (std::isfinite(v)) scale = std::max(scale, v);
-      }
-      for (size_t i = 0; i < n; ++i) {
-        const double want = ReadValue(b.dtype, b.reference.data() + i * es);
-        const double have = ReadValue(b.dtype, got.data() + i * es);
-        bool ok;
-        if (!ir::IsFloat(b.dtype) || !std::isfinite(want)) {
-          ok = want == have || (std::isnan(want) && std::isnan(have));
-        } else {
-          ok = std::fabs(have - want) <= 2.0 * ref::Tolerance(b.dtype, want, scale);
-        }
-        if (!ok) {
-          char msg[160];
-          std::snprintf(msg, sizeof(msg), "element %zu: %.9g, the heuristic config gives %.9g", i,
-                        have, want);
-          r.passed = false;
-          r.detail = "output '" + b.name + "' " + msg;
-          return r;
-        }
+      const std::string mismatch = tuning::CompareOutputs(b.dtype, b.reference, got);
+      if (!mismatch.empty()) {
+        r.passed = false;
+        r.detail = "output '" + b.name + "' " + mismatch;
+        return r;
       }
     }
     return r;

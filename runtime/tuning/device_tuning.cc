@@ -1,0 +1,42 @@
+#include "runtime/tuning/device_tuning.h"
+
+#include "runtime/cuda/cuda_code_key.h"
+#include "runtime/cuda/cuda_emit_options.h"
+#include "runtime/reference_backend.h"
+#include "runtime/select/arch.h"
+#include "runtime/select/fingerprint.h"
+
+namespace hrt::tuning {
+
+FitsDevice DeviceTuning::Fits() const {
+  if (!emit) return FitsDevice();
+  const ptx::EmitOptions options = *emit;
+  return [options](const ir::BoundKernel& b) { return ptx::EmitKernel(b, options).status(); };
+}
+
+Result<DeviceTuning> DescribeDeviceForTuning(hrt_backend_t backend, std::string_view arch,
+                                             std::string_view fingerprint) {
+  DeviceTuning d;
+  d.key.backend = select::BackendName(backend);
+  if (backend == HRT_BACKEND_CUDA) {
+    Result<select::Fingerprint> fp = select::ParseFingerprint(fingerprint);
+    if (!fp.ok()) return fp.take_status().Annotate("the device's fingerprint");
+    HRT_ASSIGN_OR_RETURN(d.emit, cuda::EmitOptionsFor(*fp));
+    d.key.arch = select::SmName(fp->arch);
+    d.key.driver_version = std::to_string(fp->driver_version);
+    d.codegen_version = std::string(cuda::CodegenVersion());
+    return d;
+  }
+  d.key.arch = std::string(arch);
+  if (backend == HRT_BACKEND_CPU_REFERENCE) {
+    const std::string interp = "interp-" + std::to_string(runtime::kReferenceInterpreterVersion);
+    d.key.driver_version = interp;
+    d.codegen_version = interp;
+  } else {
+    d.key.driver_version = std::string(fingerprint);
+    d.codegen_version = std::string(select::BackendName(backend)) + "-1";
+  }
+  return d;
+}
+
+}  // namespace hrt::tuning
