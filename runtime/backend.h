@@ -140,6 +140,18 @@ struct DeviceVTable {
   // written. |wait| true: blocks until they are. The runtime calls it only
   // after both were recorded.
   Status (*timer_elapsed)(Device* device, DeviceTimer* timer, bool wait, uint64_t* elapsed_ns);
+
+  // Serving-time tuning (runtime/tuning/serving_tuner.h) uses these two; a
+  // backend that leaves either NULL is not tuned while serving.
+  //
+  // Makes the code of (|code_id|, |kernel|) ready, as the first launch would
+  // (generate, JIT, load; from the cache when it can), without launching it.
+  // Called from a background thread while other threads launch.
+  Status (*prepare)(Device* device, const ir::BoundKernel& kernel, uint64_t code_id);
+  // Enqueues a copy of |size| bytes between two device addresses on
+  // |stream| (as for launch), ordered after the work queued before it.
+  // Ranges may be the caller's memory (not only the runtime's allocations).
+  Status (*copy)(Device* device, uint64_t dst, uint64_t src, uint64_t size, void* stream);
 };
 
 // Base of every device object; at offset 0 of the backend's struct.

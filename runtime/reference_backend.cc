@@ -141,6 +141,18 @@ Status ReferenceTimerElapsed(Device* /*device*/, DeviceTimer* timer, bool /*wait
   return Status::Ok();
 }
 
+// The interpreter needs no code: every bound kernel is ready.
+Status ReferencePrepare(Device* /*device*/, const ir::BoundKernel& /*kernel*/,
+                        uint64_t /*code_id*/) {
+  return Status::Ok();
+}
+
+Status ReferenceCopy(Device* /*device*/, uint64_t dst, uint64_t src, uint64_t size, void* stream) {
+  HRT_RETURN_IF_ERROR(CheckNoStream(stream));
+  std::memmove(HostPointer(dst), HostPointer(src), static_cast<size_t>(size));
+  return Status::Ok();
+}
+
 const DeviceVTable kReferenceDeviceVTable = {
     .destroy = ReferenceDestroy,
     .launch = ReferenceLaunch,
@@ -154,6 +166,8 @@ const DeviceVTable kReferenceDeviceVTable = {
     .timer_destroy = ReferenceTimerDestroy,
     .timer_record = ReferenceTimerRecord,
     .timer_elapsed = ReferenceTimerElapsed,
+    .prepare = ReferencePrepare,
+    .copy = ReferenceCopy,
 };
 
 uint64_t HostMemoryBytes() {

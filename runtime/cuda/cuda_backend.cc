@@ -78,6 +78,15 @@ Status RuntimeTimerElapsed(runtime::Device* device, runtime::DeviceTimer* timer,
   return TimerElapsed(*Cast(device)->device, timer, wait, elapsed_ns);
 }
 
+Status RuntimePrepare(runtime::Device* device, const ir::BoundKernel& kernel, uint64_t code_id) {
+  return Cast(device)->device->Prepare(kernel, code_id);
+}
+
+Status RuntimeCopy(runtime::Device* device, uint64_t dst, uint64_t src, uint64_t size,
+                   void* stream) {
+  return Cast(device)->device->CopyAsync(dst, src, size, static_cast<CUstream>(stream));
+}
+
 const runtime::DeviceVTable kRuntimeDeviceVTable = {
     .destroy = RuntimeDestroy,
     .launch = RuntimeLaunch,
@@ -91,6 +100,8 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
     .timer_destroy = RuntimeTimerDestroy,
     .timer_record = RuntimeTimerRecord,
     .timer_elapsed = RuntimeTimerElapsed,
+    .prepare = RuntimePrepare,
+    .copy = RuntimeCopy,
 };
 
 Status Enumerate(std::vector<runtime::DeviceDesc>* out) {

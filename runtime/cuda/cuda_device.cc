@@ -5,6 +5,7 @@
 
 #include "helionrt/helionrt.h"
 #include "runtime/cuda/cuda_context.h"
+#include "runtime/cuda/cuda_emit_options.h"
 
 namespace hrt::cuda {
 
@@ -47,23 +48,7 @@ CudaDevice::~CudaDevice() {
 }
 
 Result<ptx::EmitOptions> CudaDevice::EmitOptions() const {
-  const select::Fingerprint& fp = info_.fingerprint;
-  ptx::EmitOptions options;
-  options.target.sm = fp.arch.cc();
-  options.target.arch_specific = false;
-  // The emitter's baseline ISA, or the oldest naming this target if newer.
-  options.target.ptx_version = std::max<uint32_t>(80, ptx::MinPtxVersion(options.target));
-  const uint32_t driver_isa = uint32_t{fp.ptx_isa_max.major} * 10u + fp.ptx_isa_max.minor;
-  if (driver_isa < options.target.ptx_version) {
-    return Unsupported("the CUDA driver (" + select::DriverVersionString(fp.driver_version) +
-                       ") JITs PTX up to ISA " + select::PtxIsaString(fp.ptx_isa_max) + "; " +
-                       ptx::TargetName(options.target) + " code needs " +
-                       std::to_string(options.target.ptx_version / 10) + "." +
-                       std::to_string(options.target.ptx_version % 10));
-  }
-  options.limits.max_threads_per_block = fp.max_threads_per_block;
-  options.limits.max_shared_bytes = fp.smem_per_block_optin;
-  return options;
+  return EmitOptionsFor(info_.fingerprint);
 }
 
 Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel) {
@@ -298,6 +283,13 @@ std::string CudaDevice::DescribeCode(uint64_t code_id, const ir::BoundKernel& ke
   if (compiled->from_cache)
     return origin + ", cubin from the helionrt cache (no JIT, " + arch + ")";
   return origin + ", JIT-compiled by the driver for " + arch;
+}
+
+Status CudaDevice::Prepare(const ir::BoundKernel& kernel, uint64_t code_id) {
+  if (Find(code_id, kernel) != nullptr) return Status::Ok();
+  ScopedContext scope(*driver_, context_);
+  HRT_RETURN_IF_ERROR(scope.status());
+  return FindOrCompile(code_id, kernel, nullptr).status();
 }
 
 Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,

@@ -118,6 +118,10 @@ class CudaDevice {
                      CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
                      const uint32_t* grid = nullptr);
 
+  // Loads the code of (|code_id|, |kernel|) as LaunchBound's first launch
+  // would (|code| NULL: generated code), without launching it.
+  Status Prepare(const ir::BoundKernel& kernel, uint64_t code_id);
+
   // How the code of (|code_id|, |kernel|) was loaded, for
   // hrt_kernel_describe_launch; empty when it has not been loaded yet.
   std::string DescribeCode(uint64_t code_id, const ir::BoundKernel& kernel,
@@ -130,6 +134,8 @@ class CudaDevice {
   Status Write(uint64_t dst, const void* src, uint64_t size, CUstream stream);
   Status Read(void* dst, uint64_t src, uint64_t size, CUstream stream);
   Status Synchronize(CUstream stream);
+  // Enqueues a device-to-device copy on |stream| (asynchronous).
+  Status CopyAsync(uint64_t dst, uint64_t src, uint64_t size, CUstream stream);
 
  private:
   CudaDevice() = default;
@@ -140,7 +146,9 @@ class CudaDevice {
     uint64_t bound_uid = 0;  // ir::BoundKernel::uid
     std::unique_ptr<CompiledKernel> compiled;
   };
-  static constexpr size_t kCacheSlots = 256;
+  // Lock-free slots; more entries are found under insert_mu_. Room for a
+  // whole tuning space of several kernels.
+  static constexpr size_t kCacheSlots = 1024;
 
   static size_t SlotOf(uint64_t code_id, const ir::BoundKernel& kernel);
   const CompiledKernel* Find(uint64_t code_id, const ir::BoundKernel& kernel) const;

@@ -141,6 +141,8 @@ inline constexpr uint32_t kDefaultDynamicSharedLimit = 48 * 1024;
            (CUdeviceptr, const void*, size_t, CUstream))                                          \
   REQUIRED(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", CUresult,                                     \
            (void*, CUdeviceptr, size_t, CUstream))                                                \
+  REQUIRED(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", CUresult,                                     \
+           (CUdeviceptr, CUdeviceptr, size_t, CUstream))                                          \
   REQUIRED(StreamCreate, "cuStreamCreate", CUresult, (CUstream*, unsigned int))                   \
   REQUIRED(StreamDestroy, "cuStreamDestroy_v2", CUresult, (CUstream))                             \
   REQUIRED(StreamSynchronize, "cuStreamSynchronize", CUresult, (CUstream))                        \

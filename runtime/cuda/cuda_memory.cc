@@ -46,6 +46,14 @@ Status CudaDevice::Read(void* dst, uint64_t src, uint64_t size, CUstream stream)
                         "cuMemcpyDtoH");
 }
 
+Status CudaDevice::CopyAsync(uint64_t dst, uint64_t src, uint64_t size, CUstream stream) {
+  ScopedContext scope(*driver_, context_);
+  HRT_RETURN_IF_ERROR(scope.status());
+  return driver_->Check(driver_->api().MemcpyDtoDAsync(static_cast<CUdeviceptr>(dst),
+                                                       static_cast<CUdeviceptr>(src), size, stream),
+                        "cuMemcpyDtoDAsync");
+}
+
 Status CudaDevice::Synchronize(CUstream stream) {
   ScopedContext scope(*driver_, context_);
   HRT_RETURN_IF_ERROR(scope.status());
