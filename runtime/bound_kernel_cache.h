@@ -19,8 +19,11 @@ namespace hrt::runtime {
 class BoundKernelCache {
  public:
   // Past this many entries, launches with new configs bind without caching,
-  // so memory stays bounded whatever configs a caller cycles through.
-  static constexpr size_t kMaxEntries = 64;
+  // so memory stays bounded whatever configs a caller cycles through. Twice
+  // the largest search space a tuner builds (tuning::kDefaultMaxConfigs), so
+  // a tuner or `helionrt tune` that visits every config of a kernel never
+  // re-binds one per launch (and the device never reloads its code).
+  static constexpr size_t kMaxEntries = 512;
 
   // The bound form of |kernel| under |config|, from the cache or freshly
   // bound. |key| identifies the config (tunable values, then dtype values,
