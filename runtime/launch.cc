@@ -20,6 +20,8 @@
 #include "runtime/runtime.h"
 #include "runtime/select/selection.h"
 #include "runtime/text_out.h"
+#include "runtime/tuning/serving_tuner.h"
+#include "runtime/tuning/shape_bucket.h"
 #include "runtime/versioned_struct.h"
 
 namespace hrt::runtime {
@@ -154,9 +156,82 @@ Status Run(const MemoEntry& decision, const ir::Kernel& unbound, std::span<const
     HRT_RETURN_IF_ERROR(CheckArgs(unbound, args));
     HRT_RETURN_IF_ERROR(ValidateArgs(*decision.bound, args));
   }
+  if (decision.tuning != nullptr) return decision.tuning->Launch(args, stream);
   return decision.device->vtable->launch(decision.device, *decision.bound, args, stream,
                                          decision.code_id,
                                          decision.code ? &*decision.code : nullptr, grid);
+}
+
+// Whether |entries| leave any tunable of |k| to the library.
+bool LeavesTunables(const ir::Kernel& k, std::span<const hrt_config_entry_t> entries) {
+  size_t pinned = 0;
+  for (const hrt_config_entry_t& e : entries) {
+    for (const ir::Tunable& t : k.tunables) pinned += t.name == e.name ? 1 : 0;
+  }
+  return pinned < k.tunables.size();
+}
+
+// Each shape symbol's size (the first tensor dimension that names it).
+std::vector<int64_t> SymbolSizes(const ir::Kernel& k, std::span<const hrt_arg_t> args) {
+  std::vector<int64_t> sizes(k.shape_syms.size(), 0);
+  std::vector<bool> seen(k.shape_syms.size(), false);
+  for (size_t i = 0; i < k.params.size() && i < args.size(); ++i) {
+    const ir::Param& p = k.params[i];
+    if (p.kind != ir::ParamKind::kTensor) continue;
+    for (uint32_t d = 0; d < p.rank; ++d) {
+      if (p.dims[d] < sizes.size() && !seen[p.dims[d]]) {
+        sizes[p.dims[d]] = args[i].value.tensor.shape[d];
+        seen[p.dims[d]] = true;
+      }
+    }
+  }
+  return sizes;
+}
+
+// The tuning slot of a launch whose decision is code generation, when the
+// runtime tunes on its device and the caller leaves tunables open; NULL
+// otherwise (or when the slot cannot be made: the launch then keeps the
+// heuristic config, and the reason is logged).
+TuningSlot* TuningSlotFor(hrt_kernel_t* kernel, uint32_t device_index, const MemoEntry& entry,
+                          const LaunchConfig& config, std::span<const hrt_config_entry_t> entries,
+                          std::span<const hrt_arg_t> args) {
+  hrt_runtime_t* runtime = kernel->module->runtime;
+  const DeviceDesc& desc = runtime->devices.desc(device_index);
+  const ir::Kernel& k = *kernel->ir;
+  if (entry.code || kernel->triton_abi || !runtime->tuning ||
+      !runtime->tuning->EnabledFor(desc.backend, *entry.device->vtable) ||
+      !LeavesTunables(k, entries)) {
+    return nullptr;
+  }
+  SlotRequest r;
+  r.owner = kernel;
+  r.kernel = &k;
+  r.bound_cache = &kernel->bound;
+  r.key = entry.key;
+  r.device = entry.device;
+  r.backend = desc.backend;
+  r.arch = desc.arch;
+  r.fingerprint = desc.fingerprint;
+  r.code_id = entry.code_id;
+  for (const hrt_config_entry_t& e : entries) r.pins.Set(e.name, e.value);
+  for (const ir::DTypeParam& p : k.dtype_params) {
+    if (const std::optional<int64_t> v = config.config.Get(p.name)) r.pins.Set(p.name, *v);
+  }
+  r.heuristic = ServingPlan{entry.bound, entry.code_id};
+  r.label = KernelLabel(*kernel) + " on device " + std::to_string(device_index);
+  Result<tuning::ShapeBucket> bucket = tuning::BucketShapes(k, SymbolSizes(k, args));
+  Status why;
+  if (bucket.ok()) {
+    r.bucket = std::move(*bucket);
+    Result<TuningSlot*> slot = runtime->tuning->GetSlot(std::move(r));
+    if (slot.ok()) return *slot;
+    why = slot.take_status();
+  } else {
+    why = bucket.take_status();
+  }
+  Log(*runtime, HRT_LOG_LEVEL_WARNING,
+      [&] { return KernelLabel(*kernel) + ": not tuned (" + why.message() + ")"; });
+  return nullptr;
 }
 
 // A launch's parameters, checked.
@@ -215,8 +290,7 @@ bool LaunchRemembered(hrt_kernel_t* kernel, const hrt_launch_params_t* params, S
   const std::span<const hrt_config_entry_t> entries(params->config, params->config_count);
   const ir::Kernel& k = *kernel->ir;
   MemoKey key;
-  if (!MakeMemoKey(k, params->device_index, entries, args, kernel->variants_have_shape_rules,
-                   &key)) {
+  if (!MakeMemoKey(k, params->device_index, entries, args, kernel->memo_shapes, &key)) {
     return false;
   }
   const MemoEntry* hit = kernel->memo.Find(key);
@@ -240,7 +314,7 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   // struct from a newer header).
   MemoKey key;
   const bool memoizable =
-      MakeMemoKey(k, params.device_index, entries, args, kernel->variants_have_shape_rules, &key);
+      MakeMemoKey(k, params.device_index, entries, args, kernel->memo_shapes, &key);
   if (memoizable) {
     if (const MemoEntry* hit = kernel->memo.Find(key)) {
       return Run(*hit, k, args, params.stream, grid);
@@ -271,11 +345,41 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   HRT_ASSIGN_OR_RETURN(entry.device, runtime->devices.Acquire(params.device_index));
   entry.code = decision.code;
   entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
+  // A tuning slot is found by this key: only for launches that have one.
+  if (memoizable && uncached == nullptr) {
+    entry.tuning =
+        TuningSlotFor(kernel, params.device_index, entry, decision.config, entries, args);
+  }
   // An uncached bound kernel dies with this call: never remember it.
   if (memoizable && uncached == nullptr) kernel->memo.Insert(entry);
   return Run(entry, k, args, params.stream, grid)
       .Annotate("config " + decision.config.config.ToString() + " on device " +
                 std::to_string(params.device_index));
+}
+
+// The tuning slot launches like |checked| use, if one exists yet.
+TuningSlot* ExistingTuningSlot(hrt_kernel_t* kernel, const CheckedLaunch& checked) {
+  hrt_runtime_t* runtime = kernel->module->runtime;
+  MemoKey key;
+  if (!runtime->tuning || !MakeMemoKey(*kernel->ir, checked.params.device_index, checked.entries,
+                                       checked.args, kernel->memo_shapes, &key)) {
+    return nullptr;
+  }
+  return runtime->tuning->FindSlot(kernel, key);
+}
+
+// hrt_kernel_get_tuning_status.
+Status GetTuningStatus(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in,
+                       hrt_tuning_status_t* out) {
+  HRT_RETURN_IF_ERROR(CheckOutStruct(out, "out"));
+  HRT_ASSIGN_OR_RETURN(const CheckedLaunch checked, CheckLaunch(kernel, params_in));
+  HRT_RETURN_IF_ERROR(kernel->module->runtime->devices.CheckIndex(checked.params.device_index));
+  HRT_RETURN_IF_ERROR(CheckArgs(*kernel->ir, checked.args));
+  hrt_tuning_status_t status{};
+  status.state = HRT_TUNING_STATE_NONE;
+  if (TuningSlot* slot = ExistingTuningSlot(kernel, checked)) slot->Describe(&status);
+  WriteVersionedStruct(out, status);
+  return Status::Ok();
 }
 
 // hrt_kernel_describe_launch: the decision a launch with these parameters
@@ -298,9 +402,16 @@ Result<std::string> DescribeLaunch(hrt_kernel_t* kernel, const hrt_launch_params
   std::string loaded = device->vtable->describe_code(device, *bound, code_id,
                                                      decision.code ? &*decision.code : nullptr);
   if (loaded.empty()) loaded = "not loaded on the device yet";
+  std::string tuned;
+  if (TuningSlot* slot = ExistingTuningSlot(kernel, checked)) {
+    hrt_tuning_status_t status{};
+    slot->Describe(&status);
+    static constexpr const char* kStates[] = {"none", "starting", "searching", "done", "stopped"};
+    tuned = "; tuning " + std::string(kStates[status.state]) + ", serving config " + status.config;
+  }
   return std::string(select::BackendName(desc.backend)) + " device " + std::to_string(index) +
          " (" + desc.name + "): " + decision.why + "; config " + decision.config.config.ToString() +
-         "; " + loaded;
+         "; " + loaded + tuned;
 }
 
 }  // namespace
@@ -319,6 +430,18 @@ HRT_API hrt_status_t hrt_launch_params_init(hrt_launch_params_t* params) {
 HRT_API hrt_status_t hrt_kernel_launch(hrt_kernel_t* kernel, const hrt_launch_params_t* params) {
   return hrt::runtime::Boundary("hrt_kernel_launch", [&]() -> hrt::Status {
     hrt::Status s = hrt::runtime::LaunchKernel(kernel, params);
+    if (!s.ok() && hrt::runtime::CheckKernel(kernel).ok()) {
+      s.Annotate(hrt::runtime::KernelLabel(*kernel));
+    }
+    return s;
+  });
+}
+
+HRT_API hrt_status_t hrt_kernel_get_tuning_status(hrt_kernel_t* kernel,
+                                                  const hrt_launch_params_t* params,
+                                                  hrt_tuning_status_t* out) {
+  return hrt::runtime::Boundary("hrt_kernel_get_tuning_status", [&]() -> hrt::Status {
+    hrt::Status s = hrt::runtime::GetTuningStatus(kernel, params, out);
     if (!s.ok() && hrt::runtime::CheckKernel(kernel).ok()) {
       s.Annotate(hrt::runtime::KernelLabel(*kernel));
     }

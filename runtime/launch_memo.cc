@@ -1,5 +1,6 @@
 #include "runtime/launch_memo.h"
 
+#include <bit>
 #include <cstring>
 
 namespace hrt::runtime {
@@ -36,28 +37,41 @@ uint64_t MemoKey::Hash() const {
 
 bool MakeMemoKey(const ir::Kernel& kernel, uint32_t device,
                  std::span<const hrt_config_entry_t> entries, std::span<const hrt_arg_t> args,
-                 bool shapes_matter, MemoKey* key) {
+                 MemoShapes shapes, MemoKey* key) {
   key->device = device;
   const size_t config_words = kernel.tunables.size() + kernel.dtype_params.size();
   if (config_words > MemoKey::kMaxWords) return false;
   size_t n = config_words;
   for (size_t i = 0; i < n; ++i) key->words[i] = MemoKey::kUnset;
+  size_t pinned_tunables = 0;
   for (const hrt_config_entry_t& e : entries) {
     if (e.name == nullptr) return false;
     const int64_t slot = ConfigSlot(kernel, e.name);
     if (slot < 0) return false;
+    pinned_tunables += static_cast<size_t>(slot) < kernel.tunables.size() ? 1 : 0;
     int64_t& word = key->words[static_cast<size_t>(slot)];
     if (word != MemoKey::kUnset || e.value == MemoKey::kUnset) return false;  // repeated
     word = e.value;
+  }
+  // Buckets matter only to tuning, which needs an open tunable.
+  if (shapes == MemoShapes::kBuckets && pinned_tunables == kernel.tunables.size()) {
+    shapes = MemoShapes::kNone;
   }
   for (const hrt_arg_t& arg : args) {
     if (arg.kind != HRT_ARG_KIND_TENSOR) continue;
     if (n >= MemoKey::kMaxWords) return false;
     key->words[n++] = arg.value.tensor.dtype;
-    if (!shapes_matter) continue;
+    if (shapes == MemoShapes::kNone) continue;
     const uint32_t rank = arg.value.tensor.rank;
     if (rank > HRT_MAX_RANK || n + rank > MemoKey::kMaxWords) return false;
-    for (uint32_t d = 0; d < rank; ++d) key->words[n++] = arg.value.tensor.shape[d];
+    for (uint32_t d = 0; d < rank; ++d) {
+      const int64_t size = arg.value.tensor.shape[d];
+      // Sizes are >= 0 once the arguments are checked; a negative one only
+      // needs a key that differs from every valid one.
+      key->words[n++] = shapes == MemoShapes::kExact || size < 0
+                            ? size
+                            : std::bit_width(static_cast<uint64_t>(size));
+    }
   }
   key->count = static_cast<uint32_t>(n);
   return true;

@@ -20,10 +20,19 @@
 
 namespace hrt::runtime {
 
+// Which shape facts a kernel's launch decisions depend on.
+enum class MemoShapes : uint8_t {
+  kNone,     // none: no tunables, no shape rules
+  kBuckets,  // the tuning shape bucket (tuning/shape_bucket.h): each size's
+             // power-of-two range, as std::bit_width(size); none when the
+             // entries pin every tunable (nothing to tune)
+  kExact,    // each size: bundle variants with shape rules
+};
+
 // What a launch's decision depends on, in a canonical order: the device;
 // per tunable and dtype parameter (kernel order) the caller's config value
-// or kUnset; each tensor argument's dtype; and, when the kernel's bundle
-// variants have shape rules, each shape symbol's size.
+// or kUnset; each tensor argument's dtype; and, per MemoShapes, each
+// tensor dimension's size or its bucket.
 struct MemoKey {
   static constexpr size_t kMaxWords = 64;
   static constexpr int64_t kUnset = INT64_MIN;
@@ -54,11 +63,15 @@ struct MemoKey {
 // repeated, or the key does not fit kMaxWords. Does not allocate.
 bool MakeMemoKey(const ir::Kernel& kernel, uint32_t device,
                  std::span<const hrt_config_entry_t> entries, std::span<const hrt_arg_t> args,
-                 bool shapes_matter, MemoKey* key);
+                 MemoShapes shapes, MemoKey* key);
+
+class TuningSlot;  // tuning/serving_tuner.h
 
 // A decision: run |bound| on |device|, with |code| when a bundle variant was
 // selected (else code generation, |code_id| naming the module's generated
-// code).
+// code); or, when |tuning| is set, whatever that slot's tuner decides
+// (|bound| is then the heuristic config, whose argument checks every
+// candidate shares).
 struct MemoEntry {
   MemoKey key;
   const ir::BoundKernel* bound = nullptr;
@@ -66,6 +79,7 @@ struct MemoEntry {
   Device* device = nullptr;
   uint64_t code_id = 0;
   std::optional<LaunchCode> code;
+  TuningSlot* tuning = nullptr;  // owned by the runtime's TuningService
 };
 
 class LaunchMemo {

@@ -26,7 +26,11 @@ constexpr size_t kMaxModuleFileBytes = size_t{1} << 30;
 // Frees a module and its kernels without touching the runtime's count.
 void FreeModule(hrt_module_t* module) noexcept {
   const hrt_allocator_t allocator = module->runtime->allocator;
-  for (hrt_kernel_t* kernel : module->kernels) DeleteHandle(allocator, kernel);
+  for (hrt_kernel_t* kernel : module->kernels) {
+    // Its tuning first: stores what was measured, stops the device work.
+    if (module->runtime->tuning) module->runtime->tuning->RetireOwner(kernel);
+    DeleteHandle(allocator, kernel);
+  }
   module->kernels.clear();
   DeleteHandle(allocator, module);
 }
@@ -94,6 +98,7 @@ Result<hrt_module_t*> MakeModule(hrt_runtime_t* runtime, ir::Module ir) {
     module->kernels.push_back(kernel);  // capacity reserved: cannot throw
     kernel->module = module;
     kernel->ir = &k;
+    if (!k.tunables.empty()) kernel->memo_shapes = MemoShapes::kBuckets;
     for (const ir::DTypeParam& d : k.dtype_params) {
       std::vector<int32_t> codes;
       for (ir::DType t : d.candidates) codes.push_back(static_cast<int32_t>(t));
@@ -125,7 +130,7 @@ Status LoadBundle(hrt_runtime_t* runtime, std::vector<uint8_t> bytes, std::strin
     kernel->triton_abi = k.triton_abi;
     kernel->scratch_params = k.scratch_params;
     for (const bundle::VariantView& v : module->bundle->variants_of(k)) {
-      kernel->variants_have_shape_rules |= v.rule_count > 0;
+      if (v.rule_count > 0) kernel->memo_shapes = MemoShapes::kExact;
     }
   }
   guard.module = nullptr;

@@ -25,9 +25,11 @@ struct hrt_kernel_t {
   hrt::runtime::LaunchMemo memo;
   // Index of the kernel in module->bundle; kNotFromBundle for IR modules.
   uint32_t bundle_kernel = UINT32_MAX;  // hrt::runtime::kNotFromBundle
-  // Whether any of the kernel's variants has shape rules (selection then
-  // depends on the launch's shapes).
-  bool variants_have_shape_rules = false;
+  // What of the launch's shapes its decision depends on (launch_memo.h):
+  // exact sizes when any of the kernel's bundle variants has shape rules
+  // (selection then depends on them), else the tuning bucket when the
+  // kernel has tunables, else nothing.
+  hrt::runtime::MemoShapes memo_shapes = hrt::runtime::MemoShapes::kNone;
   // Compiled by Triton (bundle kernel flag): the IR declares the signature
   // only; the launch gives the grid; only CUDA variants can run it.
   bool triton_abi = false;

@@ -61,6 +61,9 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
         vulkan::CheckDeviceSelection(options.vulkan_device_select, "options.vulkan_device_select"));
   }
 
+  HRT_ASSIGN_OR_RETURN(ServingTuningOptions tuning,
+                       ResolveServingTuningOptions(options.tuning, options.tuning_budget));
+
   HRT_ASSIGN_OR_RETURN(hrt_runtime_t * runtime, NewHandle<hrt_runtime_t>(options.allocator));
   runtime->allocator = options.allocator;
   runtime->log_callback = options.log_callback;
@@ -82,6 +85,9 @@ Status CreateRuntime(const hrt_runtime_options_t* options_in, hrt_runtime_t** ou
     create_options.cache_enabled = options.cache_dir[0] != '\0';
     create_options.cache_dir = options.cache_dir;
   }
+  tuning.cache_enabled = create_options.cache_enabled;
+  tuning.cache_dir = create_options.cache_dir;
+  runtime->tuning = std::make_unique<TuningService>(runtime, std::move(tuning));
   uint32_t backends = options.backends;
   if (backends == 0) {
     Result<uint32_t> from_env = BackendsFromEnvironment();

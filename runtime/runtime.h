@@ -3,12 +3,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "runtime/c_api.h"
 #include "runtime/device_memory.h"
 #include "runtime/device_table.h"
 #include "runtime/handle.h"
+#include "runtime/tuning/serving_tuner.h"
 
 struct hrt_runtime_t {
   uint32_t tag = hrt::runtime::kRuntimeTag;  // must be first; see handle.h
@@ -24,6 +26,9 @@ struct hrt_runtime_t {
   // After |devices|: destroyed first, freeing leftover allocations while the
   // devices still exist.
   hrt::runtime::DeviceMemory memory{&devices};
+  // Serving-time tuning (tuning/serving_tuner.h). Last: destroyed first,
+  // while the devices its slots use still exist.
+  std::unique_ptr<hrt::runtime::TuningService> tuning;
 };
 
 namespace hrt::runtime {

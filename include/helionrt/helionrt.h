@@ -194,6 +194,19 @@ typedef struct hrt_allocator_t {
   void (*free)(void* self, void* ptr);
 } hrt_allocator_t;
 
+// Whether launches tune their configs while serving.
+typedef enum hrt_tuning_mode_e {
+  // $HELIONRT_TUNE when set ("0"/"off" or "1"/"on"; anything else fails
+  // hrt_runtime_create), else on for the backends that support it (CUDA)
+  // and off on the reference device.
+  HRT_TUNING_DEFAULT = 0,
+  HRT_TUNING_OFF = 1,
+  // On every device whose backend supports it, the reference device
+  // included (its timings are the interpreter's, on the host clock).
+  HRT_TUNING_ON = 2,
+  HRT_TUNING_MODE_MAX_ENUM = 0x7fffffff
+} hrt_tuning_mode_t;
+
 typedef struct hrt_runtime_options_t {
   // sizeof(hrt_runtime_options_t); see "Versioned structs" above.
   size_t struct_size;
@@ -250,6 +263,18 @@ typedef struct hrt_runtime_options_t {
   // hrt_runtime_create; one that matches no device leaves the runtime
   // without Vulkan devices and logs a warning saying so.
   const char* vulkan_device_select;
+  // Incremental on-device tuning while serving (docs/tuning.md): a launch
+  // whose config leaves tunables to the library is served at once with the
+  // heuristic config (or the winner stored by an earlier process or by
+  // `helionrt tune`), while other configs are compiled on a background
+  // thread, checked against it and timed on real launches. See
+  // hrt_tuning_mode_t for the default.
+  hrt_tuning_mode_t tuning;
+  // Extra device time tuning may spend, as a fraction of the time the calls
+  // made so far took with the best config known (0.10: at most 10% over a
+  // kernel's first 1000 calls, or any number). 0: $HELIONRT_TUNE_BUDGET,
+  // else 0.10. At most 10.
+  double tuning_budget;
 } hrt_runtime_options_t;
 
 // Fills |options| with the defaults: struct_size set, no log callback,
@@ -742,7 +767,13 @@ HRT_API hrt_status_t hrt_launch_params_init(hrt_launch_params_t* params);
 // device, config entries and tensor dtypes (and shapes, when the kernel's
 // bundle variants have shape rules) decides the config, variant and code and
 // may compile; later ones reuse that decision without allocating or taking
-// a lock. Thread-safe: several threads may launch the same kernel at once;
+// a lock. When tuning is on for the device (hrt_runtime_options_t.tuning)
+// and the config entries leave tunables open, the decision is made per
+// shape bucket (power-of-two ranges of each size) and tuned while serving:
+// until the tuner converges, such launches take a per-bucket lock and may
+// carry an extra, timed run of a candidate config (docs/tuning.md); every
+// config that serves a call has first been checked against the heuristic
+// config's results. Thread-safe: several threads may launch the same kernel at once;
 // the caller orders accesses to shared tensor memory.
 // @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL, wrong argument count or
 //         kind, dtype not matching the parameter or contradicting another
@@ -768,6 +799,65 @@ HRT_API hrt_status_t hrt_kernel_launch(hrt_kernel_t* kernel, const hrt_launch_pa
 HRT_API hrt_status_t hrt_kernel_describe_launch(hrt_kernel_t* kernel,
                                                 const hrt_launch_params_t* params, char* buffer,
                                                 size_t capacity, size_t* out_length);
+
+// Where the tuning of a launch's (kernel, device, config entries, dtypes,
+// shape bucket) stands.
+typedef enum hrt_tuning_state_e {
+  // Not tuned: tuning is off, the config entries fix every tunable, a bundle
+  // variant serves the launch, or the backend cannot tune.
+  HRT_TUNING_STATE_NONE = 0,
+  // The search space and stored measurements are being read (background);
+  // the heuristic config, or a stored winner, serves meanwhile.
+  HRT_TUNING_STATE_STARTING = 1,
+  HRT_TUNING_STATE_SEARCHING = 2,
+  // Converged, or a winner was stored by an earlier process: final.
+  HRT_TUNING_STATE_DONE = 3,
+  // Ended without converging (a failure or a cap); the best config so far
+  // serves.
+  HRT_TUNING_STATE_STOPPED = 4,
+  HRT_TUNING_STATE_MAX_ENUM = 0x7fffffff
+} hrt_tuning_state_t;
+
+#define HRT_TUNING_CONFIG_CAPACITY 256
+
+typedef struct hrt_tuning_status_t {
+  // Set by the caller to sizeof(hrt_tuning_status_t) before the call.
+  size_t struct_size;
+  hrt_tuning_state_t state;
+  // Configs in the search space (0 until known), and those still competing.
+  uint32_t candidates;
+  uint32_t alive;
+  // Configs out of the race: failed to compile or gave a different result
+  // than the served config (rejected; each logged as a warning), dropped as
+  // far slower than the best (cut), or halved out (eliminated).
+  uint32_t rejected;
+  uint32_t cut;
+  uint32_t eliminated;
+  // Measurements of an earlier process the search started from.
+  uint32_t seeded;
+  // Launches served since tuning started, and the extra runs (checks and
+  // measurements of other configs) they carried.
+  uint64_t calls;
+  uint64_t candidate_runs;
+  // Extra device time charged to tuning, and the budget's allowance so far.
+  uint64_t overhead_ns;
+  uint64_t allowance_ns;
+  // Median device time of the config that serves launches now; 0 unknown.
+  uint64_t best_ns;
+  // Measurement records written to the cache store.
+  uint64_t stored_records;
+  // The config that serves launches now ("BLOCK=1024,T=bf16"), NUL-terminated
+  // and truncated to fit; "" when state is NONE.
+  char config[HRT_TUNING_CONFIG_CAPACITY];
+} hrt_tuning_status_t;
+
+// Reports the tuning of launches like |params| (the same decision
+// hrt_kernel_describe_launch makes; nothing is launched). Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL |out| or bad
+//         struct_size); the errors of hrt_kernel_launch's checks.
+HRT_API hrt_status_t hrt_kernel_get_tuning_status(hrt_kernel_t* kernel,
+                                                  const hrt_launch_params_t* params,
+                                                  hrt_tuning_status_t* out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -162,7 +162,7 @@ size_t Tuner::Seed(std::span<const Measurement> measurements) {
   return used;
 }
 
-Decision Tuner::Next() {
+Decision Tuner::Next(bool allow_check) {
   ++calls_;
   Decision d;
   d.run = incumbent_;
@@ -175,14 +175,14 @@ Decision Tuner::Next() {
   }
   if (Finished()) return d;
   blocked_ = false;
-  PickCandidateRun(&d);
+  PickCandidateRun(&d, allow_check);
   if (d.ticket == 0 && pending_.size() - candidate_in_flight_ < kMaxServeInFlight) {
     d.ticket = Issue(d.run, RunKind::kServe, 0, false);
   }
   return d;
 }
 
-void Tuner::PickCandidateRun(Decision* d) {
+void Tuner::PickCandidateRun(Decision* d, bool allow_check) {
   const uint64_t inc = cands_[incumbent_].median;
   if (inc == 0 || candidate_in_flight_ >= options_.max_in_flight) return;
   const uint64_t allowance = Allowance();
@@ -232,7 +232,7 @@ void Tuner::PickCandidateRun(Decision* d) {
   // A check run: a compiled, unchecked candidate (nearest the incumbent).
   // Its cost is never known yet, so one at a time; it is an extra launch,
   // charged in full, estimated at the incumbent's time.
-  if (unknown_in_flight_) return;
+  if (!allow_check || unknown_in_flight_) return;
   for (CandidateId id = 0; id < cands_.size(); ++id) {
     if (cands_[id].phase != Phase::kCompiled) continue;
     if (pick == kNoCandidate || Distance(id, incumbent_) < Distance(pick, incumbent_)) pick = id;

@@ -140,8 +140,10 @@ class Tuner {
   // becomes the incumbent, so it serves call 1.
   size_t Seed(std::span<const Measurement> measurements);
 
-  // The launch path, once per call.
-  Decision Next();
+  // The launch path, once per call. |allow_check| false: this call cannot
+  // carry a check run (no scratch outputs yet, or the outputs alias the
+  // inputs); measurement runs may still be picked.
+  Decision Next(bool allow_check = true);
   // The background compiler: the next candidate to compile, or nullopt when
   // none is wanted now (ask again later). Report the outcome with
   // ReportCompiled.
@@ -206,7 +208,7 @@ class Tuner {
   uint64_t Allowance() const;
   // Picks a candidate run for this call into |d| if one is due and the
   // budget allows; sets blocked_ when one is due but does not fit.
-  void PickCandidateRun(Decision* d);
+  void PickCandidateRun(Decision* d, bool allow_check);
   uint64_t Issue(CandidateId id, RunKind kind, uint64_t charge, bool unknown);
   void AddSample(CandidateId id, uint64_t ns);
   void SetSamples(CandidateId id, std::vector<uint64_t> samples);
