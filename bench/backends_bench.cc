@@ -45,7 +45,13 @@ struct Runtime {
   }
 
   void Init() {
-    if (hrt_runtime_create(nullptr, &rt) != HRT_OK) {
+    // Both backends at the kernels' default configs: serving-time tuning
+    // (on by default for CUDA only) would change the config under the
+    // measurement.
+    hrt_runtime_options_t options;
+    hrt_runtime_options_init(&options);
+    options.tuning = HRT_TUNING_OFF;
+    if (hrt_runtime_create(&options, &rt) != HRT_OK) {
       error = hrt_last_error_message();
       return;
     }

@@ -1042,7 +1042,7 @@ class Bench:
                                    **self.timer.measure(launcher)}, nbytes)
 
         try:
-            c["helionrt_default"] = hrt_measure({})
+            c["helionrt_default"] = hrt_measure(kernel.default_config())
             c["helionrt_default"]["config"] = kernel.default_config()
         except Exception as e:  # noqa: BLE001
             c["helionrt_default"] = {"error": short_error(e)}
@@ -1139,7 +1139,7 @@ class Bench:
             return rates({**res, "config": dict(config), **self.timer.measure(launcher)})
 
         try:
-            cs["helionrt_default"] = hrt_measure({})
+            cs["helionrt_default"] = hrt_measure(kernel.default_config())
             cs["helionrt_default"]["config"] = kernel.default_config()
         except Exception as e:  # noqa: BLE001
             cs["helionrt_default"] = {"error": short_error(e)}

@@ -5,7 +5,8 @@
 # build/gpu) and, for Vulkan, the Debian packages the device README names in
 # .gl/ (the loader) and .gl-extra/ (the Khronos validation layer):
 #   bash bench/device/session_run.sh [OUTDIR]
-# Produces: *_test.log (GPU tests; the Vulkan conformance suite on the
+# Produces: *_test.log (GPU tests; tuning.jsonl: serving-time tuning vs
+# exhaustive search per kernel and shape; the Vulkan conformance suite on the
 # NVIDIA driver with the validation layer on), launch_bench.*, backends.*
 # (the same kernels through CUDA and Vulkan on one GPU), demo.txt.
 set -uo pipefail
@@ -49,6 +50,8 @@ for t in capi_memory_test cuda_backend_test bundle_launch_test cuda_timer_test; 
   b=$(find_bin $t)
   [ -n "$b" ] && run "$t" "$b" --gtest_color=no
 done
+b=$(find_bin cuda_tuning_test)
+[ -n "$b" ] && run cuda_tuning_test env HRT_TUNING_RESULTS="$out/tuning.jsonl" "$b" --gtest_color=no
 b=$(find_bin vulkan_backend_test)
 [ -n "$b" ] && run vulkan_backend_test env HELIONRT_VULKAN_VALIDATION=1 "$b" --gtest_color=no
 
