@@ -212,6 +212,7 @@ void BM_HrtCudaLaunch(benchmark::State& state) {
 class CapiLauncher {
  public:
   ~CapiLauncher() {
+    (void)hrt_prepared_launch_destroy(prepared_);
     (void)hrt_module_destroy(module_);
     (void)hrt_runtime_destroy(runtime_);
   }
@@ -253,6 +254,17 @@ class CapiLauncher {
     }
     return true;
   }
+  // The same launches through a prepared launch (made on first use).
+  bool PreparedBatch() {
+    if (prepared_ == nullptr &&
+        hrt_kernel_prepare_launch(kernel_, &params_, &prepared_) != HRT_OK) {
+      return false;
+    }
+    for (int i = 0; i < kBatch; ++i) {
+      if (hrt_prepared_launch_run(prepared_, args_, 3, params_.stream) != HRT_OK) return false;
+    }
+    return true;
+  }
 
  private:
   hrt_runtime_t* runtime_ = nullptr;
@@ -261,6 +273,7 @@ class CapiLauncher {
   hrt_arg_t args_[3] = {};
   const hrt_config_entry_t config_[2] = {{"BLOCK", 1024}, {"WARPS", 4}};
   hrt_launch_params_t params_{};
+  hrt_prepared_launch_t* prepared_ = nullptr;
 };
 
 void CapiLaunch(benchmark::State& state, const std::vector<uint8_t>& bytes) {
@@ -279,12 +292,12 @@ std::vector<uint8_t> VectorAddText() {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(file)), {});
 }
 
-// Raw and hrt_kernel_launch batches alternated in ABBA order, so the host's
-// drift (seen as several percent between runs minutes apart) falls on both
-// alike. Counters: raw_ns and hrt_ns (medians of ns per launch over the
-// batches), ratio (hrt_ns / raw_ns) and paired_ratio (the median of each
-// round's hrt/raw ratio).
-void BM_RawVsHrtInterleaved(benchmark::State& state) {
+// Raw and hrt_kernel_launch (or, with |prepared|, hrt_prepared_launch_run)
+// batches alternated in ABBA order, so the host's drift (seen as several
+// percent between runs minutes apart) falls on both alike. Counters: raw_ns
+// and hrt_ns (medians of ns per launch over the batches), ratio (hrt_ns /
+// raw_ns) and paired_ratio (the median of each round's hrt/raw ratio).
+void RawVsHrtInterleaved(benchmark::State& state, bool prepared) {
   if (!CheckFixture(state)) return;
   Fixture& f = Fixture::Get();
   auto raw = std::make_unique<RawLauncher>();
@@ -301,6 +314,7 @@ void BM_RawVsHrtInterleaved(benchmark::State& state) {
     *ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / kBatch;
     return ok;
   };
+  auto hrt_batch = [&] { return prepared ? capi.PreparedBatch() : capi.Batch(); };
   std::vector<double> raw_ns, hrt_ns, ratios;
   uint64_t round = 0;
   for (auto _ : state) {
@@ -309,9 +323,9 @@ void BM_RawVsHrtInterleaved(benchmark::State& state) {
     const bool raw_first = phase == 0 || phase == 3;
     bool ok = true;
     if (raw_first) {
-      ok = timed([&] { return raw->Batch(); }, &r) && timed([&] { return capi.Batch(); }, &h);
+      ok = timed([&] { return raw->Batch(); }, &r) && timed(hrt_batch, &h);
     } else {
-      ok = timed([&] { return capi.Batch(); }, &h) && timed([&] { return raw->Batch(); }, &r);
+      ok = timed(hrt_batch, &h) && timed([&] { return raw->Batch(); }, &r);
     }
     if (!ok) {
       state.SkipWithError("launch failed");
@@ -331,6 +345,14 @@ void BM_RawVsHrtInterleaved(benchmark::State& state) {
   state.counters["ratio"] = median(hrt_ns) / median(raw_ns);
   state.counters["paired_ratio"] = median(ratios);
   state.counters["launches"] = static_cast<double>(raw_ns.size()) * kBatch * 2;
+}
+
+void BM_RawVsHrtInterleaved(benchmark::State& state) {
+  RawVsHrtInterleaved(state, false);
+}
+
+void BM_RawVsPreparedInterleaved(benchmark::State& state) {
+  RawVsHrtInterleaved(state, true);
 }
 
 void BM_HrtKernelLaunch(benchmark::State& state) {
@@ -374,6 +396,7 @@ HRT_LAUNCH_BENCH(BM_HrtKernelLaunchBundle);
 // Again, to show drift between the first and the last runs.
 HRT_LAUNCH_BENCH(BM_RawCuLaunchKernel)->Name("BM_RawCuLaunchKernel_again");
 HRT_LAUNCH_BENCH(BM_RawVsHrtInterleaved);
+HRT_LAUNCH_BENCH(BM_RawVsPreparedInterleaved);
 
 }  // namespace
 }  // namespace hrt

@@ -20,11 +20,12 @@
 
 namespace hrt::runtime {
 
-// ASCII "HRTr", "HRTm", "HRTk", "HRTt" read little-endian.
+// ASCII "HRTr", "HRTm", "HRTk", "HRTt", "HRTp" read little-endian.
 inline constexpr uint32_t kRuntimeTag = 0x72545248u;
 inline constexpr uint32_t kModuleTag = 0x6d545248u;
 inline constexpr uint32_t kKernelTag = 0x6b545248u;
 inline constexpr uint32_t kTimerTag = 0x74545248u;
+inline constexpr uint32_t kPreparedLaunchTag = 0x70545248u;  // "HRTp"
 inline constexpr uint32_t kDeadTag = 0xdeadbeefu;
 
 // Reads the tag at the start of |handle| without assuming its type.

@@ -6,6 +6,8 @@
 // same key (LaunchRemembered) find the decision without a lock, check their arguments against
 // the decision's precomputed ArgCheckPlan and call the backend, allocating
 // nothing.
+#include "runtime/launch.h"
+
 #include <array>
 #include <memory>
 #include <span>
@@ -147,10 +149,10 @@ Result<Decision> Decide(hrt_kernel_t* kernel, const DeviceDesc& desc,
   return d;
 }
 
-// Checks |args| (|unbound| is the kernel before binding, for CheckArgs's
-// messages) and hands the launch to the device.
-Status Run(const MemoEntry& decision, const ir::Kernel& unbound, std::span<const hrt_arg_t> args,
-           void* stream, const uint32_t* grid) {
+}  // namespace
+
+Status RunDecision(const MemoEntry& decision, const ir::Kernel& unbound,
+                   std::span<const hrt_arg_t> args, void* stream, const uint32_t* grid) {
   if (!ArgsPass(decision.checks, args)) {
     // The same message a launch without a remembered decision would give.
     HRT_RETURN_IF_ERROR(CheckArgs(unbound, args));
@@ -161,6 +163,8 @@ Status Run(const MemoEntry& decision, const ir::Kernel& unbound, std::span<const
                                          decision.code_id,
                                          decision.code ? &*decision.code : nullptr, grid);
 }
+
+namespace {
 
 // Whether |entries| leave any tunable of |k| to the library.
 bool LeavesTunables(const ir::Kernel& k, std::span<const hrt_config_entry_t> entries) {
@@ -234,12 +238,7 @@ TuningSlot* TuningSlotFor(hrt_kernel_t* kernel, uint32_t device_index, const Mem
   return nullptr;
 }
 
-// A launch's parameters, checked.
-struct CheckedLaunch {
-  hrt_launch_params_t params;
-  std::span<const hrt_arg_t> args;
-  std::span<const hrt_config_entry_t> entries;
-};
+}  // namespace
 
 Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
   HRT_RETURN_IF_ERROR(CheckKernel(kernel));
@@ -272,6 +271,8 @@ Result<CheckedLaunch> CheckLaunch(hrt_kernel_t* kernel, const hrt_launch_params_
   return c;
 }
 
+namespace {
+
 // The fast path: a launch whose parameters need no more than a glance (a
 // live kernel, a current-size params struct, consistent pointers and grid)
 // and whose decision is remembered. Returns false, having done nothing, for
@@ -295,9 +296,58 @@ bool LaunchRemembered(hrt_kernel_t* kernel, const hrt_launch_params_t* params, S
   }
   const MemoEntry* hit = kernel->memo.Find(key);
   if (hit == nullptr) return false;
-  *out = Run(*hit, k, args, params->stream, has_grid ? params->grid : nullptr);
+  *out = RunDecision(*hit, k, args, params->stream, has_grid ? params->grid : nullptr);
   return true;
 }
+
+}  // namespace
+
+// The slow path: check, decide, bind, remember (launch.h).
+Result<DecidedLaunch> DecideLaunch(hrt_kernel_t* kernel, const CheckedLaunch& checked) {
+  const hrt_launch_params_t& params = checked.params;
+  const std::span<const hrt_arg_t> args = checked.args;
+  const std::span<const hrt_config_entry_t> entries = checked.entries;
+  hrt_runtime_t* runtime = kernel->module->runtime;
+  const ir::Kernel& k = *kernel->ir;
+  HRT_RETURN_IF_ERROR(runtime->devices.CheckIndex(params.device_index));
+  HRT_RETURN_IF_ERROR(CheckArgs(k, args));
+  MemoKey key;
+  const bool memoizable =
+      MakeMemoKey(k, params.device_index, entries, args, kernel->memo_shapes, &key);
+  const DeviceDesc& desc = runtime->devices.desc(params.device_index);
+  HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, entries, args));
+  DecidedLaunch out;
+  bool bound_now = false;
+  HRT_ASSIGN_OR_RETURN(const ir::BoundKernel* bound,
+                       kernel->bound.GetOrBind(k, decision.config.config, decision.config.key,
+                                               &out.uncached, &bound_now));
+  if (bound_now) {
+    Log(*runtime, HRT_LOG_LEVEL_DEBUG, [&] {
+      return KernelLabel(*kernel) + ": bound config " + decision.config.config.ToString() +
+             (out.uncached ? " (cache full, not cached)" : "");
+    });
+  }
+  MemoEntry& entry = out.entry;
+  key.ClearTail();
+  entry.key = key;
+  entry.bound = bound;
+  entry.checks = MakeArgCheckPlan(*bound);
+  HRT_ASSIGN_OR_RETURN(entry.device, runtime->devices.Acquire(params.device_index));
+  entry.code = decision.code;
+  entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
+  out.config_text = decision.config.config.ToString();
+  out.remembered = memoizable && out.uncached == nullptr;
+  // A tuning slot is found by this key: only for launches that have one.
+  if (out.remembered) {
+    entry.tuning =
+        TuningSlotFor(kernel, params.device_index, entry, decision.config, entries, args);
+  }
+  // An uncached bound kernel dies with its caller: never remember it.
+  if (out.remembered) kernel->memo.Insert(entry);
+  return out;
+}
+
+namespace {
 
 Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) {
   if (Status s; LaunchRemembered(kernel, params_in, &s)) return s;
@@ -307,7 +357,6 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
   const std::span<const hrt_config_entry_t> entries = checked.entries;
   // The caller's grid (Triton-ABI kernels only), from this frame's copy.
   const uint32_t* grid = kernel->triton_abi ? params.grid : nullptr;
-  hrt_runtime_t* runtime = kernel->module->runtime;
   const ir::Kernel& k = *kernel->ir;
 
   // A remembered decision LaunchRemembered did not take (e.g. a params
@@ -317,43 +366,13 @@ Status LaunchKernel(hrt_kernel_t* kernel, const hrt_launch_params_t* params_in) 
       MakeMemoKey(k, params.device_index, entries, args, kernel->memo_shapes, &key);
   if (memoizable) {
     if (const MemoEntry* hit = kernel->memo.Find(key)) {
-      return Run(*hit, k, args, params.stream, grid);
+      return RunDecision(*hit, k, args, params.stream, grid);
     }
   }
 
-  // Slow path: check, decide, bind, remember.
-  HRT_RETURN_IF_ERROR(runtime->devices.CheckIndex(params.device_index));
-  HRT_RETURN_IF_ERROR(CheckArgs(k, args));
-  const DeviceDesc& desc = runtime->devices.desc(params.device_index);
-  HRT_ASSIGN_OR_RETURN(Decision decision, Decide(kernel, desc, entries, args));
-  std::unique_ptr<ir::BoundKernel> uncached;
-  bool bound_now = false;
-  HRT_ASSIGN_OR_RETURN(const ir::BoundKernel* bound,
-                       kernel->bound.GetOrBind(k, decision.config.config, decision.config.key,
-                                               &uncached, &bound_now));
-  if (bound_now) {
-    Log(*runtime, HRT_LOG_LEVEL_DEBUG, [&] {
-      return KernelLabel(*kernel) + ": bound config " + decision.config.config.ToString() +
-             (uncached ? " (cache full, not cached)" : "");
-    });
-  }
-  MemoEntry entry;
-  key.ClearTail();
-  entry.key = key;
-  entry.bound = bound;
-  entry.checks = MakeArgCheckPlan(*bound);
-  HRT_ASSIGN_OR_RETURN(entry.device, runtime->devices.Acquire(params.device_index));
-  entry.code = decision.code;
-  entry.code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
-  // A tuning slot is found by this key: only for launches that have one.
-  if (memoizable && uncached == nullptr) {
-    entry.tuning =
-        TuningSlotFor(kernel, params.device_index, entry, decision.config, entries, args);
-  }
-  // An uncached bound kernel dies with this call: never remember it.
-  if (memoizable && uncached == nullptr) kernel->memo.Insert(entry);
-  return Run(entry, k, args, params.stream, grid)
-      .Annotate("config " + decision.config.config.ToString() + " on device " +
+  HRT_ASSIGN_OR_RETURN(DecidedLaunch decided, DecideLaunch(kernel, checked));
+  return RunDecision(decided.entry, k, args, params.stream, grid)
+      .Annotate("config " + decided.config_text + " on device " +
                 std::to_string(params.device_index));
 }
 

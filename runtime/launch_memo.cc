@@ -23,7 +23,31 @@ int64_t ConfigSlot(const ir::Kernel& kernel, const char* name) {
   return -1;
 }
 
+// A size's word in the key under |shapes| (kExact or kBuckets). Sizes are
+// >= 0 once the arguments are checked; a negative one only needs a word
+// that differs from every valid one.
+int64_t SizeWord(int64_t size, MemoShapes shapes) {
+  return shapes == MemoShapes::kExact || size < 0 ? size
+                                                  : std::bit_width(static_cast<uint64_t>(size));
+}
+
 }  // namespace
+
+bool MemoKeyTensorsMatch(const MemoKey& key, size_t first, std::span<const hrt_arg_t> args,
+                         MemoShapes shapes) {
+  size_t n = first;
+  for (const hrt_arg_t& arg : args) {
+    if (arg.kind != HRT_ARG_KIND_TENSOR) continue;
+    if (n >= key.count || key.words[n++] != arg.value.tensor.dtype) return false;
+    if (shapes == MemoShapes::kNone) continue;
+    const uint32_t rank = arg.value.tensor.rank;
+    if (rank > HRT_MAX_RANK || n + rank > key.count) return false;
+    for (uint32_t d = 0; d < rank; ++d) {
+      if (key.words[n++] != SizeWord(arg.value.tensor.shape[d], shapes)) return false;
+    }
+  }
+  return n == key.count;
+}
 
 uint64_t MemoKey::Hash() const {
   // FNV-1a over the words: keys are short and this runs on every launch.
@@ -64,14 +88,8 @@ bool MakeMemoKey(const ir::Kernel& kernel, uint32_t device,
     if (shapes == MemoShapes::kNone) continue;
     const uint32_t rank = arg.value.tensor.rank;
     if (rank > HRT_MAX_RANK || n + rank > MemoKey::kMaxWords) return false;
-    for (uint32_t d = 0; d < rank; ++d) {
-      const int64_t size = arg.value.tensor.shape[d];
-      // Sizes are >= 0 once the arguments are checked; a negative one only
-      // needs a key that differs from every valid one.
-      key->words[n++] = shapes == MemoShapes::kExact || size < 0
-                            ? size
-                            : std::bit_width(static_cast<uint64_t>(size));
-    }
+    for (uint32_t d = 0; d < rank; ++d)
+      key->words[n++] = SizeWord(arg.value.tensor.shape[d], shapes);
   }
   key->count = static_cast<uint32_t>(n);
   return true;

@@ -67,6 +67,12 @@ bool MakeMemoKey(const ir::Kernel& kernel, uint32_t device,
 
 class TuningSlot;  // tuning/serving_tuner.h
 
+// Whether the tensor words of |key|, from word |first| (after the config
+// words), are those |args| would give under |shapes|: the same dtypes and,
+// unless kNone, the same sizes or buckets. Does not allocate.
+bool MemoKeyTensorsMatch(const MemoKey& key, size_t first, std::span<const hrt_arg_t> args,
+                         MemoShapes shapes);
+
 // A decision: run |bound| on |device|, with |code| when a bundle variant was
 // selected (else code generation, |code_id| naming the module's generated
 // code); or, when |tuning| is set, whatever that slot's tuner decides

@@ -234,6 +234,11 @@ Status LoadFromFile(hrt_runtime_t* runtime, const char* path, hrt_module_t** out
 Status DestroyModule(hrt_module_t* module) {
   if (module == nullptr) return Status::Ok();
   HRT_RETURN_IF_ERROR(CheckModule(module));
+  if (const uint32_t live = module->live_prepared.load(); live != 0) {
+    return Status(Code::kFailedPrecondition,
+                  "module still has " + std::to_string(live) +
+                      " live prepared launch(es); destroy them before the module");
+  }
   hrt_runtime_t* runtime = module->runtime;
   FreeModule(module);
   runtime->live_modules.fetch_sub(1);

@@ -1,6 +1,7 @@
 // The module and kernel handles.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ struct hrt_module_t {
   // Modules loaded from a kernel bundle: its bytes (owned) and the validated
   // view over them; variants are selected per device and launch.
   std::vector<uint8_t> bundle_bytes;
+  // Prepared launches of its kernels not yet destroyed: the module outlives
+  // them (hrt_module_destroy refuses while any is left).
+  std::atomic<uint32_t> live_prepared{0};
   std::optional<hrt::bundle::BundleView> bundle;
 };
 

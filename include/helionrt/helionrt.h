@@ -800,6 +800,43 @@ HRT_API hrt_status_t hrt_kernel_describe_launch(hrt_kernel_t* kernel,
                                                 const hrt_launch_params_t* params, char* buffer,
                                                 size_t capacity, size_t* out_length);
 
+// A launch decided once and run many times: the cheapest way to launch a
+// kernel again and again with one device and set of config entries (what
+// CUDA graphs or cached launches give a raw driver user). Runs skip the
+// parameter struct, the config entries and the decision lookup; arguments
+// are still checked against the signature.
+typedef struct hrt_prepared_launch_t hrt_prepared_launch_t;
+
+// Makes the decision hrt_kernel_launch would make for |params| (device,
+// config entries, tensor dtypes and, where the decision depends on them,
+// sizes: bundle shape rules, tuning buckets) and keeps it. Launches nothing.
+// Not for kernels imported from Triton (their grid comes with each launch):
+// HRT_ERROR_UNSUPPORTED. The prepared launch must be destroyed before its
+// module. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (NULL |out_launch|, and the
+//         errors of hrt_kernel_launch's checks and decision);
+//         HRT_ERROR_UNSUPPORTED; HRT_ERROR_OUT_OF_MEMORY.
+HRT_API hrt_status_t hrt_kernel_prepare_launch(hrt_kernel_t* kernel,
+                                               const hrt_launch_params_t* params,
+                                               hrt_prepared_launch_t** out_launch);
+
+// Runs |launch| with |args| (|arg_count| of them) on |stream|, which replace
+// the prepared parameters' own: addresses, sizes and scalars may change, as
+// long as each tensor keeps its dtype and, when the decision depended on
+// sizes, their class (the same sizes for bundle shape rules; the same
+// power-of-two range per size when tunables are left to tuning). Otherwise
+// as hrt_kernel_launch. Thread-safe.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live prepared launch,
+//         arguments hrt_kernel_launch would refuse, or a tensor whose dtype
+//         or size class differs from the prepared one's: prepare another);
+//         the device's errors.
+HRT_API hrt_status_t hrt_prepared_launch_run(hrt_prepared_launch_t* launch, const hrt_arg_t* args,
+                                             size_t arg_count, void* stream);
+
+// Destroys |launch| (NULL: no-op). Not thread-safe with runs of |launch|.
+// @return HRT_OK; HRT_ERROR_INVALID_ARGUMENT (not a live prepared launch).
+HRT_API hrt_status_t hrt_prepared_launch_destroy(hrt_prepared_launch_t* launch);
+
 // Where the tuning of a launch's (kernel, device, config entries, dtypes,
 // shape bucket) stands.
 typedef enum hrt_tuning_state_e {
