@@ -32,25 +32,31 @@ namespace {
 constexpr size_t kMaxPins = 64;
 constexpr size_t kMaxShapeValues = 64;
 
-// The values of the kernel's shape symbols given by the tensors (CheckArgs
-// passed; disagreements are caught later by ValidateArgs).
+// Each shape symbol's size: the first tensor dimension that names it (CheckArgs
+// passed; disagreements are caught later by ValidateArgs); -1 for a symbol no
+// tensor names.
+std::vector<int64_t> SymbolSizes(const ir::Kernel& k, std::span<const hrt_arg_t> args) {
+  std::vector<int64_t> sizes(k.shape_syms.size(), -1);
+  for (size_t i = 0; i < k.params.size() && i < args.size(); ++i) {
+    const ir::Param& p = k.params[i];
+    if (p.kind != ir::ParamKind::kTensor) continue;
+    for (uint32_t d = 0; d < p.rank; ++d) {
+      if (p.dims[d] < sizes.size() && sizes[p.dims[d]] < 0) {
+        sizes[p.dims[d]] = args[i].value.tensor.shape[d];
+      }
+    }
+  }
+  return sizes;
+}
+
+// The values of the kernel's shape symbols given by the tensors, for
+// selection's shape rules.
 size_t ShapeValues(const ir::Kernel& k, std::span<const hrt_arg_t> args,
                    std::array<select::ShapeValue, kMaxShapeValues>* out) {
+  const std::vector<int64_t> sizes = SymbolSizes(k, args);
   size_t n = 0;
-  for (size_t s = 0; s < k.shape_syms.size() && n < out->size(); ++s) {
-    for (size_t i = 0; i < k.params.size(); ++i) {
-      const ir::Param& p = k.params[i];
-      if (p.kind != ir::ParamKind::kTensor) continue;
-      bool found = false;
-      for (uint32_t d = 0; d < p.rank; ++d) {
-        if (p.dims[d] == s) {
-          (*out)[n++] = select::ShapeValue{k.shape_syms[s], args[i].value.tensor.shape[d]};
-          found = true;
-          break;
-        }
-      }
-      if (found) break;
-    }
+  for (size_t s = 0; s < sizes.size() && n < out->size(); ++s) {
+    if (sizes[s] >= 0) (*out)[n++] = select::ShapeValue{k.shape_syms[s], sizes[s]};
   }
   return n;
 }
@@ -173,23 +179,6 @@ bool LeavesTunables(const ir::Kernel& k, std::span<const hrt_config_entry_t> ent
     for (const ir::Tunable& t : k.tunables) pinned += t.name == e.name ? 1 : 0;
   }
   return pinned < k.tunables.size();
-}
-
-// Each shape symbol's size (the first tensor dimension that names it).
-std::vector<int64_t> SymbolSizes(const ir::Kernel& k, std::span<const hrt_arg_t> args) {
-  std::vector<int64_t> sizes(k.shape_syms.size(), 0);
-  std::vector<bool> seen(k.shape_syms.size(), false);
-  for (size_t i = 0; i < k.params.size() && i < args.size(); ++i) {
-    const ir::Param& p = k.params[i];
-    if (p.kind != ir::ParamKind::kTensor) continue;
-    for (uint32_t d = 0; d < p.rank; ++d) {
-      if (p.dims[d] < sizes.size() && !seen[p.dims[d]]) {
-        sizes[p.dims[d]] = args[i].value.tensor.shape[d];
-        seen[p.dims[d]] = true;
-      }
-    }
-  }
-  return sizes;
 }
 
 // The tuning slot of a launch whose decision is code generation, when the

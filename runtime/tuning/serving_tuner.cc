@@ -34,20 +34,36 @@ std::string Micros(uint64_t ns) {
 }
 
 // Bytes from a tensor's address to one past its last element; nullopt for a
-// negative stride (its memory lies below the address: never checked).
+// negative stride (its memory lies below the address) or an extent that
+// overflows: such calls are never checked (scratch sized from a wrapped
+// extent would be too small).
 std::optional<uint64_t> Extent(const hrt_tensor_t& t) {
   const uint64_t es = ir::DTypeSize(static_cast<ir::DType>(t.dtype));
-  uint64_t last = 0;
   for (uint32_t d = 0; d < t.rank && d < HRT_MAX_RANK; ++d) {
     if (t.shape[d] == 0) return 0;
-    if (t.strides[d] < 0) return std::nullopt;
-    last += static_cast<uint64_t>(t.shape[d] - 1) * static_cast<uint64_t>(t.strides[d]);
   }
-  return (last + 1) * es;
+  uint64_t last = 0;
+  for (uint32_t d = 0; d < t.rank && d < HRT_MAX_RANK; ++d) {
+    if (t.strides[d] < 0) return std::nullopt;
+    uint64_t term = 0;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(t.shape[d] - 1),
+                               static_cast<uint64_t>(t.strides[d]), &term) ||
+        __builtin_add_overflow(last, term, &last)) {
+      return std::nullopt;
+    }
+  }
+  uint64_t bytes = 0;
+  if (__builtin_add_overflow(last, 1, &last) || __builtin_mul_overflow(last, es, &bytes)) {
+    return std::nullopt;
+  }
+  return bytes;
 }
 
+// Whether [a, a + a_bytes) and [b, b + b_bytes) share a byte (no overflow
+// near the top of the address space).
 bool Overlap(uint64_t a, uint64_t a_bytes, uint64_t b, uint64_t b_bytes) {
-  return a_bytes != 0 && b_bytes != 0 && a < b + b_bytes && b < a + a_bytes;
+  if (a_bytes == 0 || b_bytes == 0) return false;
+  return a >= b ? a - b < b_bytes : b - a < a_bytes;
 }
 
 }  // namespace
@@ -151,20 +167,25 @@ bool TuningSlot::CanCheck(std::span<const hrt_arg_t> args, std::span<uint64_t> b
   return fits;
 }
 
+Result<ServingPlan> TuningSlot::Bind(const ir::Config& config,
+                                     std::unique_ptr<ir::BoundKernel>* owned) const {
+  bool bound_now = false;
+  HRT_ASSIGN_OR_RETURN(
+      const ir::BoundKernel* bound,
+      req_.bound_cache->GetOrBind(*req_.kernel, config, ConfigCacheKey(*req_.kernel, config), owned,
+                                  &bound_now));
+  return ServingPlan{bound, req_.code_id};
+}
+
 Result<ServingPlan> TuningSlot::PlanFor(tuning::CandidateId id) {
   if (plans_[id]) return *plans_[id];
   // A config trusted from stored measurements that this process has not
   // compiled: bind it here (its code then loads on its first launch).
-  const ir::Config& config = tuner_->config(id);
-  std::unique_ptr<ir::BoundKernel> uncached;
-  bool bound_now = false;
-  HRT_ASSIGN_OR_RETURN(
-      const ir::BoundKernel* bound,
-      req_.bound_cache->GetOrBind(*req_.kernel, config, ConfigCacheKey(*req_.kernel, config),
-                                  &uncached, &bound_now));
-  if (uncached) uncached_.push_back(std::move(uncached));
-  plans_[id] = ServingPlan{bound, req_.code_id};
-  return *plans_[id];
+  std::unique_ptr<ir::BoundKernel> owned;
+  HRT_ASSIGN_OR_RETURN(const ServingPlan plan, Bind(tuner_->config(id), &owned));
+  if (owned) uncached_.push_back(std::move(owned));
+  plans_[id] = plan;
+  return plan;
 }
 
 Status TuningSlot::Timed(const ServingPlan& plan, std::span<const hrt_arg_t> args, void* stream,
@@ -378,14 +399,10 @@ Result<TuningSlot*> TuningService::GetSlot(SlotRequest request) {
           agrees = agrees && it->config.Get(name) == value;
         }
         if (!agrees) break;
-        std::unique_ptr<ir::BoundKernel> uncached;
-        bool bound_now = false;
-        Result<const ir::BoundKernel*> bound = s.req_.bound_cache->GetOrBind(
-            *s.req_.kernel, it->config, ConfigCacheKey(*s.req_.kernel, it->config), &uncached,
-            &bound_now);
-        if (bound.ok()) {
-          if (uncached) s.uncached_.push_back(std::move(uncached));
-          s.initial_ = ServingPlan{*bound, s.req_.code_id};
+        std::unique_ptr<ir::BoundKernel> owned;
+        if (Result<ServingPlan> plan = s.Bind(it->config, &owned); plan.ok()) {
+          if (owned) s.uncached_.push_back(std::move(owned));
+          s.initial_ = *plan;
         }
         break;
       }
@@ -476,7 +493,7 @@ bool TuningService::Step(TuningSlot& slot) {
   did |= FinishCheck(slot, false);
   did |= Compile(slot);
   did |= GrowScratch(slot);
-  Persist(slot);
+  Persist(slot, false);
   did |= MaybeFinish(slot);
   return did;
 }
@@ -518,20 +535,16 @@ bool TuningService::Start(TuningSlot& slot) {
     return fail(Status(Code::kUnavailable, "the device has no timers to spare"));
   }
   // The incumbent's code, ready before the first call it serves.
-  const ir::Config incumbent = tuner->config(tuner->incumbent());
-  std::unique_ptr<ir::BoundKernel> uncached;
-  bool bound_now = false;
-  Result<const ir::BoundKernel*> bound = slot.req_.bound_cache->GetOrBind(
-      *slot.req_.kernel, incumbent, ConfigCacheKey(*slot.req_.kernel, incumbent), &uncached,
-      &bound_now);
-  if (bound.ok()) (void)device->vtable->prepare(device, **bound, slot.req_.code_id);
+  std::unique_ptr<ir::BoundKernel> owned;
+  Result<ServingPlan> incumbent = slot.Bind(tuner->config(tuner->incumbent()), &owned);
+  if (incumbent.ok()) (void)device->vtable->prepare(device, *incumbent->bound, incumbent->code_id);
 
   std::lock_guard<std::mutex> lock(slot.mu_);
   const size_t n = tuner->space().size();
   slot.plans_.assign(n, std::nullopt);
-  if (bound.ok()) {
-    if (uncached) slot.uncached_.push_back(std::move(uncached));
-    slot.plans_[tuner->incumbent()] = ServingPlan{*bound, slot.req_.code_id};
+  if (incumbent.ok()) {
+    if (owned) slot.uncached_.push_back(std::move(owned));
+    slot.plans_[tuner->incumbent()] = *incumbent;
   }
   slot.free_timers_ = std::move(timers);
   slot.seeded_ = seeded;
@@ -557,16 +570,14 @@ bool TuningService::Compile(TuningSlot& slot) {
     id = *next;
     config = slot.tuner_->config(id);
   }
-  std::unique_ptr<ir::BoundKernel> uncached;
-  bool bound_now = false;
-  Result<const ir::BoundKernel*> bound = slot.req_.bound_cache->GetOrBind(
-      *slot.req_.kernel, config, ConfigCacheKey(*slot.req_.kernel, config), &uncached, &bound_now);
-  Status s = bound.status();
-  if (s.ok()) s = slot.req_.device->vtable->prepare(slot.req_.device, **bound, slot.req_.code_id);
+  std::unique_ptr<ir::BoundKernel> owned;
+  Result<ServingPlan> plan = slot.Bind(config, &owned);
+  Status s = plan.status();
+  if (s.ok()) s = slot.req_.device->vtable->prepare(slot.req_.device, *plan->bound, plan->code_id);
   std::lock_guard<std::mutex> lock(slot.mu_);
   if (s.ok()) {
-    if (uncached) slot.uncached_.push_back(std::move(uncached));
-    slot.plans_[id] = ServingPlan{*bound, slot.req_.code_id};
+    if (owned) slot.uncached_.push_back(std::move(owned));
+    slot.plans_[id] = *plan;
   } else {
     Log(*runtime_, HRT_LOG_LEVEL_DEBUG, [&] {
       return slot.req_.label + ": config " + config.ToString() +
@@ -677,11 +688,12 @@ bool TuningService::GrowScratch(TuningSlot& slot) {
   return ok;
 }
 
-void TuningService::Persist(TuningSlot& slot) {
+void TuningService::Persist(TuningSlot& slot, bool flush) {
   std::vector<tuning::Measurement> ms;
   {
     std::lock_guard<std::mutex> lock(slot.mu_);
     if (!slot.tuner_) return;
+    if (flush) slot.tuner_->FlushMeasurements();
     ms = slot.tuner_->TakeMeasurements();
   }
   if (ms.empty()) return;
@@ -722,7 +734,7 @@ bool TuningService::MaybeFinish(TuningSlot& slot) {
               std::to_string(p.candidate_runs) + " extra runs, overhead " + Micros(p.overhead_ns);
     slot.fixed_.store(&slot.final_, std::memory_order_release);
   }
-  Persist(slot);
+  Persist(slot, false);
   Device* device = slot.req_.device;
   for (const TuningSlot::Scratch& s : scratch) FreeScratch(device, s);
   for (DeviceTimer* t : timers) device->vtable->timer_destroy(device, t);
@@ -737,7 +749,7 @@ void TuningService::Release(TuningSlot& slot) {
       if (slot.tuner_) slot.PollTimers(true);
     }
     FinishCheck(slot, true);
-    Persist(slot);
+    Persist(slot, /*flush=*/true);
   }
   Device* device = slot.req_.device;
   std::lock_guard<std::mutex> lock(slot.mu_);

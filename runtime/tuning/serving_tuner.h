@@ -137,6 +137,10 @@ class TuningSlot {
   void PollTimers(bool wait);
   // Whether this call can carry a check (fills |bytes|, one per output).
   bool CanCheck(std::span<const hrt_arg_t> args, std::span<uint64_t> bytes);
+  // |config| bound through the kernel's cache; when the cache is full the
+  // bound kernel comes back in |owned| (the caller keeps it in uncached_).
+  Result<ServingPlan> Bind(const ir::Config& config, std::unique_ptr<ir::BoundKernel>* owned) const;
+  // Under mu_: the plan of |id|, bound on first use.
   Result<ServingPlan> PlanFor(tuning::CandidateId id);
   Status Run(const ServingPlan& plan, std::span<const hrt_arg_t> args, void* stream) const;
 
@@ -155,7 +159,7 @@ class TuningSlot {
   mutable std::mutex mu_;
   std::optional<tuning::Tuner> tuner_;                      // guarded by mu_
   std::vector<std::optional<ServingPlan>> plans_;           // per candidate; guarded by mu_
-  std::vector<std::unique_ptr<ir::BoundKernel>> uncached_;  // plans the cache did not keep
+  std::vector<std::unique_ptr<ir::BoundKernel>> uncached_;  // plans the cache did not keep; mu_
   std::vector<DeviceTimer*> free_timers_;                   // guarded by mu_
   std::deque<PendingTimer> timers_in_flight_;               // guarded by mu_
   std::optional<PendingCheck> check_;                       // guarded by mu_
@@ -202,7 +206,9 @@ class TuningService {
   bool Compile(TuningSlot& slot);
   bool FinishCheck(TuningSlot& slot, bool wait);
   bool GrowScratch(TuningSlot& slot);
-  void Persist(TuningSlot& slot);
+  // Appends the tuner's new measurements to the store; |flush| first
+  // records samples of rungs still in progress (the slot is retiring).
+  void Persist(TuningSlot& slot, bool flush);
   bool MaybeFinish(TuningSlot& slot);
   void Release(TuningSlot& slot);
   static void FreeScratch(Device* device, const TuningSlot::Scratch& s);

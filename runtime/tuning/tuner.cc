@@ -447,6 +447,10 @@ void Tuner::Finish(CandidateId winner, TunerState state) {
   }
 }
 
+void Tuner::FlushMeasurements() {
+  for (CandidateId id = 0; id < cands_.size(); ++id) EmitMeasured(id);
+}
+
 std::vector<Measurement> Tuner::TakeMeasurements() {
   std::vector<Measurement> taken;
   taken.swap(out_);

@@ -161,6 +161,10 @@ class Tuner {
   // time a candidate completes a rung or is cut (cumulative samples), one
   // per failure, and a kWinner at the end.
   std::vector<Measurement> TakeMeasurements();
+  // Adds a kMeasured record for every candidate whose samples are not all
+  // recorded yet (mid-rung ones included), for TakeMeasurements: a process
+  // that stops mid-search keeps everything it measured.
+  void FlushMeasurements();
 
   TunerProgress Progress() const;
   TunerState state() const { return Progress().state; }
