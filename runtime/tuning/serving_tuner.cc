@@ -502,7 +502,6 @@ bool TuningService::Start(TuningSlot& slot) {
   slot.tuner_started_ = true;
   auto fail = [&](const Status& why) {
     std::lock_guard<std::mutex> lock(slot.mu_);
-    slot.start_error_ = why.message();
     slot.finished_ = true;
     Log(*runtime_, HRT_LOG_LEVEL_INFO,
         [&] { return slot.req_.label + ": not tuned (" + why.message() + ")"; });

@@ -168,7 +168,6 @@ class TuningSlot {
   std::vector<hrt_arg_t> check_args_;                       // a check's arguments; mu_
   bool finished_ = false;                                   // guarded by mu_
   bool tuner_started_ = false;                              // the worker's only
-  std::string start_error_;                                 // why the search never started
   uint32_t seeded_ = 0;                                     // guarded by mu_
   uint64_t stored_records_ = 0;                             // guarded by mu_
   bool retired_ = false;                                    // guarded by TuningService::mu_
