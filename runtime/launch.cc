@@ -172,13 +172,13 @@ Status RunDecision(const MemoEntry& decision, const ir::Kernel& unbound,
 
 namespace {
 
-// Whether |entries| leave any tunable of |k| to the library.
-bool LeavesTunables(const ir::Kernel& k, std::span<const hrt_config_entry_t> entries) {
-  size_t pinned = 0;
-  for (const hrt_config_entry_t& e : entries) {
-    for (const ir::Tunable& t : k.tunables) pinned += t.name == e.name ? 1 : 0;
+// Whether a launch leaves any tunable of |k| to the library: its memo key
+// holds kUnset for each tunable the config entries do not set.
+bool LeavesTunables(const ir::Kernel& k, const MemoKey& key) {
+  for (size_t t = 0; t < k.tunables.size() && t < key.count; ++t) {
+    if (key.words[t] == MemoKey::kUnset) return true;
   }
-  return pinned < k.tunables.size();
+  return false;
 }
 
 // The tuning slot of a launch whose decision is code generation, when the
@@ -193,7 +193,7 @@ TuningSlot* TuningSlotFor(hrt_kernel_t* kernel, uint32_t device_index, const Mem
   const ir::Kernel& k = *kernel->ir;
   if (entry.code || kernel->triton_abi || !runtime->tuning ||
       !runtime->tuning->EnabledFor(desc.backend, *entry.device->vtable) ||
-      !LeavesTunables(k, entries)) {
+      !LeavesTunables(k, entry.key)) {
     return nullptr;
   }
   SlotRequest r;

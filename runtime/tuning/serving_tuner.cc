@@ -370,12 +370,16 @@ cache::Store* TuningService::Store() {
   return store_.get();
 }
 
-TuningSlot* TuningService::FindSlot(const void* owner, const MemoKey& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& slot : slots_) {
+TuningSlot* TuningService::FindSlotLocked(const void* owner, const MemoKey& key) const {
+  for (const auto& slot : slots_) {
     if (slot->req_.owner == owner && slot->req_.key == key && !slot->retired_) return slot.get();
   }
   return nullptr;
+}
+
+TuningSlot* TuningService::FindSlot(const void* owner, const MemoKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FindSlotLocked(owner, key);
 }
 
 Result<TuningSlot*> TuningService::GetSlot(SlotRequest request) {
@@ -410,12 +414,8 @@ Result<TuningSlot*> TuningService::GetSlot(SlotRequest request) {
   }
   s.fixed_.store(&s.initial_, std::memory_order_release);
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& existing : slots_) {  // another thread made it meanwhile
-    if (existing->req_.owner == s.req_.owner && existing->req_.key == s.req_.key &&
-        !existing->retired_) {
-      return existing.get();
-    }
-  }
+  // Another thread may have made it meanwhile.
+  if (TuningSlot* existing = FindSlotLocked(s.req_.owner, s.req_.key)) return existing;
   slots_.push_back(std::move(slot));
   if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
   wake_.notify_all();

@@ -197,6 +197,8 @@ class TuningService {
   void RetireOwner(const void* owner);
 
  private:
+  // FindSlot's search; under mu_.
+  TuningSlot* FindSlotLocked(const void* owner, const MemoKey& key) const;
   cache::Store* Store();
   void WorkerLoop();
   // One round of background work on |slot|; true when it did something.
