@@ -154,6 +154,9 @@ class HrtLaunchParams(ctypes.Structure):
         ("arg_count", c_size_t),
         ("config", ctypes.POINTER(HrtConfigEntry)),
         ("config_count", c_size_t),
+        # Triton-ABI kernels only; zero for tile-IR kernels (the runtime
+        # computes their grid).
+        ("grid", ctypes.c_uint32 * 3),
     ]
 
 
@@ -573,7 +576,9 @@ def row_sweep(kernel, hidden, quick):
     configs = []
     for b in blocks:
         for w in warps:
-            cfg = {block_name: b, "WARPS": w}
+            # Every tunable pinned (the others at their defaults): a tunable
+            # left open would be tuned while the benchmark serves.
+            cfg = {**kernel.default_config(), block_name: b, "WARPS": w}
             if cfg != kernel.default_config() and kernel.config_ok(cfg):
                 configs.append(cfg)
     if quick:
