@@ -99,6 +99,14 @@ uint32_t ThreadsPerBlock(const ir::BoundKernel& kernel) {
   return kDefaultThreadsPerBlock;
 }
 
+int64_t MinBlocksPerSm(const ir::BoundKernel& kernel) {
+  const auto& tunables = kernel.kernel.tunables;
+  for (size_t i = 0; i < tunables.size() && i < kernel.tunable_values.size(); ++i) {
+    if (tunables[i].name == "MIN_BLOCKS") return kernel.tunable_values[i];
+  }
+  return 0;
+}
+
 std::string ParamSlotName(const ParamSlot& slot) {
   std::string name = "hrt_p" + std::to_string(slot.param);
   switch (slot.role) {

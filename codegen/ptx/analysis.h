@@ -78,6 +78,9 @@ bool UsesMma(const Shape& acc_shape, ir::DType dtype, int64_t k_dim, uint32_t th
 int32_t LinAlong(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, uint32_t rank,
                  uint32_t d);
 
+// True when |block| (or a loop nested in it) stores or updates memory.
+bool HasMemoryWrites(const ir::Block& block);
+
 Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads);
 
 }  // namespace hrt::ptx

@@ -208,6 +208,15 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
                       std::to_string(options.limits.max_registers_per_thread) +
                       " (use more warps or smaller tiles)");
   }
+  const int64_t min_blocks = MinBlocksPerSm(kernel);
+  if (min_blocks > 32 || min_blocks * threads > 2048) {
+    return Status(hrt::Code::kUnsupported,
+                  "kernel '" + name + "' config " + cfg +
+                      " asks for MIN_BLOCKS=" + std::to_string(min_blocks) +
+                      " resident blocks of " + std::to_string(threads) +
+                      " threads; a multiprocessor holds at most 32 "
+                      "blocks and 2048 threads");
+  }
   const ParamLayout params = KernelParamLayout(kernel);
   Lowering lowering(kernel, &an, params, target.ptx_version);
   Status st = lowering.Run();
@@ -245,10 +254,22 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
   // Matmul kernels hide their latencies with a second resident block; ask
   // ptxas to budget registers for two when their shared memory allows it
   // (measured on H100: +20% for the default gemm config).
-  if (lowering.uses_mma() && threads <= 512 && 2 * shared <= options.limits.max_shared_bytes &&
-      an.estimated_registers * threads * 2 <= 80 * 1024) {
-    e += ".minnctapersm 2\n";
+  // Other kernels are memory-bound: they ask for at least 1024 resident
+  // threads (registers capped at 64), the bytes in flight that keep HBM
+  // busy. Measured on H100 (bench/results/2026-11-25-h100-session6): two
+  // resident 512-thread blocks instead of one made the row kernels at
+  // 16384x8192 1.2-1.6x faster. A MIN_BLOCKS tunable says how many instead.
+  int64_t blocks = 1;
+  if (min_blocks > 0) {
+    blocks = min_blocks;
+  } else if (lowering.uses_mma()) {
+    const bool two_fit = threads <= 512 && 2 * shared <= options.limits.max_shared_bytes &&
+                         an.estimated_registers * threads * 2 <= 80 * 1024;
+    blocks = two_fit ? 2 : 1;
+  } else {
+    blocks = (1024 + threads - 1) / threads;
   }
+  if (blocks > 1) e += ".minnctapersm " + std::to_string(blocks) + "\n";
   e += "{\n";
   static constexpr const char* kDecl[kNumRegClasses][2] = {{".pred", "%p"}, {".b16", "%h"},
                                                            {".b32", "%r"},  {".f32", "%f"},

@@ -25,15 +25,6 @@ bool HasScalarReduction(const ir::Kernel& k, const ir::Block& block) {
   return false;
 }
 
-const char* MovFor(Repr r) {
-  switch (r) {
-    case Repr::kPred: return "mov.pred";
-    case Repr::kI64: return "mov.b64";
-    case Repr::kF32: return "mov.f32";
-    default: return "mov.b32";
-  }
-}
-
 }  // namespace
 
 Lowering::Lowering(const ir::BoundKernel& kernel, Analysis* analysis, const ParamLayout& params,
@@ -57,6 +48,7 @@ Status Lowering::Run() {
   const uint32_t warps = an_->threads / 32;
   if (HasScalarReduction(k_, k_.body)) small_region_bytes_ = (warps * 8 + 15) & ~15u;
   PlanPipelines(k_.body, 0);
+  PlanReuse(k_.body, 0);
   return LowerBlock(k_.body, 0);
 }
 
@@ -306,6 +298,28 @@ Status Lowering::LowerUniformDivide(const ir::Op& op, LayoutId layout) {
 
 Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
   if (depth >= 64) return InvalidArgument("loops nested too deeply");
+  if (reuse_loops_.count(&op)) return LowerForTwice(op, depth);
+  return LowerLoop(op, depth);
+}
+
+Val Lowering::LoopLimit(Val hi, Val step) {
+  // Continue while iv + step < hi, i.e. iv < hi - step, computed without
+  // overflow: hi - step is formed in 64 bits and clamped to i32.
+  if (hi.is_const() && step.is_const()) {
+    return Val::Const(std::max<int64_t>(
+        static_cast<int32_t>(hi.off) - int64_t{static_cast<int32_t>(step.off)}, INT32_MIN));
+  }
+  const Reg h64 = NewReg(Repr::kI64), s64 = NewReg(Repr::kI64), d64 = NewReg(Repr::kI64);
+  const Reg c64 = NewReg(Repr::kI64), l32 = NewReg(Repr::kI32);
+  code_.Ins("cvt.s64.s32", {h64, O(hi, Repr::kI32)});
+  code_.Ins("cvt.s64.s32", {s64, O(step, Repr::kI32)});
+  code_.Ins("sub.s64", {d64, h64, s64});
+  code_.Ins("max.s64", {c64, d64, Opnd::Imm(INT32_MIN)});
+  code_.Ins("cvt.u32.u64", {l32, c64});
+  return Val::Of(l32);
+}
+
+Status Lowering::LowerLoop(const ir::Op& op, uint32_t depth) {
   const ir::Block& body = op.regions[0];
   const size_t n = op.results.size();
   const Val lo = Uniform(op.operands[0]), hi = Uniform(op.operands[1]);
@@ -340,27 +354,13 @@ Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
     }
   }
 
-  // Continue while iv + step < hi, i.e. iv < hi - step, computed without
-  // overflow: hi - step is formed in 64 bits and clamped to i32.
-  Val limit;
-  if (hi.is_const() && step.is_const()) {
-    limit = Val::Const(std::max<int64_t>(
-        static_cast<int32_t>(hi.off) - int64_t{static_cast<int32_t>(step.off)}, INT32_MIN));
-  } else {
-    const Reg h64 = NewReg(Repr::kI64), s64 = NewReg(Repr::kI64), d64 = NewReg(Repr::kI64);
-    const Reg c64 = NewReg(Repr::kI64), l32 = NewReg(Repr::kI32);
-    code_.Ins("cvt.s64.s32", {h64, O(hi, Repr::kI32)});
-    code_.Ins("cvt.s64.s32", {s64, O(step, Repr::kI32)});
-    code_.Ins("sub.s64", {d64, h64, s64});
-    code_.Ins("max.s64", {c64, d64, Opnd::Imm(INT32_MIN)});
-    code_.Ins("cvt.u32.u64", {l32, c64});
-    limit = Val::Of(l32);
-  }
+  const Val limit = LoopLimit(hi, step);
   auto planned = pipelines_.find(&op);
   Pipeline* pipe = planned == pipelines_.end() ? nullptr : &planned->second;
   if (pipe) HRT_RETURN_IF_ERROR(PipelinePrologue(pipe, lo, hi, step));
   const Reg iv = NewReg(Repr::kI32);
   code_.Ins("mov.b32", {iv, O(lo, Repr::kI32)});
+
   const uint32_t top = code_.NewLabel(), end = code_.NewLabel();
   const Reg skip = NewReg(Repr::kPred);
   code_.Ins("setp.ge.s32", {skip, iv, O(hi, Repr::kI32)});

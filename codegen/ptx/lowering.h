@@ -8,11 +8,14 @@
 //   memory.cc      loads, stores and atomics (vectorized where provable)
 //   reduce.cc      sum / max / min along an axis
 //   dot.cc         mma.sync and FMA matrix products
+//   pipeline.cc    cp.async software pipelining of matmul loops
+//   reuse.cc       loads a later loop over the same range repeats
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -106,6 +109,10 @@ class Lowering {
   Status LowerOp(const ir::Op& op, uint32_t depth);
   Status LowerLeaf(const ir::Op& op);
   Status LowerFor(const ir::Op& op, uint32_t depth);
+  Status LowerLoop(const ir::Op& op, uint32_t depth);
+  // The value a for loop's induction variable must stay below to run
+  // another trip: hi - step, clamped to i32.
+  Val LoopLimit(Val hi, Val step);
   Status LowerShape(const ir::Op& op);
   Status LowerElementwise(const ir::Op& op);
   Status LowerUniformDivide(const ir::Op& op, LayoutId layout);
@@ -226,6 +233,25 @@ class Lowering {
   void PipelineAdvance(Pipeline* p);
   Status FmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
 
+  // reuse.cc: a load repeated by a later loop over the same range takes the
+  // earlier load's registers when both loops run a single trip.
+  struct Reuse {
+    const ir::Op* source = nullptr;  // the earlier loop's load
+    const ir::Op* loop = nullptr;    // the loop holding the repeated load
+  };
+  void PlanReuse(const ir::Block& block, uint32_t depth);
+  void MatchLoads(const ir::Op& loop_a, const ir::Op& loop_b);
+  // True when |x| and |y| are computed the same way from the same values,
+  // |loop_a|'s induction variable standing for |loop_b|'s.
+  bool SameComputation(ir::ValueId x, ir::ValueId y, const ir::Op* loop_a, const ir::Op* loop_b,
+                       int depth) const;
+  // Lowers |loop| twice: a copy whose repeated loads take the earlier
+  // loads' registers, run when it makes a single trip, and the plain copy.
+  Status LowerForTwice(const ir::Op& loop, uint32_t depth);
+  // Defines |load|'s result as the kept registers when its loop is being
+  // lowered as the single-trip copy; false when it must load as usual.
+  Result<bool> ReuseLoad(const ir::Op& load);
+
   const Layout& L(LayoutId id) const { return an_->layouts.Get(id); }
   const ir::Type& TypeOf(ir::ValueId v) const { return k_.values[v].type; }
   ir::DType ElemType(ir::ValueId v) const { return DTypeOf(bk_, TypeOf(v).elem); }
@@ -260,6 +286,11 @@ class Lowering {
   std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered
   uint32_t pipe_bytes_ = 0;                      // ring buffers, at offset 0
+  std::map<const ir::Op*, Reuse> reuse_;         // by the repeated load
+  std::set<const ir::Op*> reuse_sources_;        // loads whose registers are kept
+  std::set<const ir::Op*> reuse_loops_;          // loops holding repeated loads
+  std::map<const ir::Op*, Regs> kept_loads_;     // by source load
+  std::set<const ir::Op*> single_trip_copies_;   // loops lowered as the reusing copy
   std::map<std::pair<uint32_t, uint32_t>, Reg> stride_one_;
   std::map<std::pair<uint32_t, uint32_t>, Reg> element_step_;
   std::map<uint32_t, Val> shape_syms_;

@@ -154,7 +154,14 @@ Reg Lowering::Sigmoid(Reg x) {
   const Reg e = Exp(na);  // in (0, 1]
   const Reg den = NewReg(f), pos = NewReg(f), neg = NewReg(f);
   code_.Ins("add.rn.f32", {den, e, Opnd::F32(1.0f)});
-  code_.Ins("rcp.rn.f32", {pos, den});     // sigmoid(|x|)
+  // sigmoid(|x|) = 1 / den with den in [1, 2]: no subnormal or special
+  // input, so the hardware reciprocal plus one Newton step (within 1 ulp)
+  // replaces rcp.rn's longer sequence with its slow-path branch.
+  const Reg r0 = NewReg(f), err = NewReg(f);
+  code_.Ins("rcp.approx.ftz.f32", {r0, den});
+  code_.Ins("fma.rn.f32", {err, den, r0, Opnd::F32(-1.0f)});
+  code_.Ins("neg.f32", {err, err});
+  code_.Ins("fma.rn.f32", {pos, r0, err, r0});
   code_.Ins("mul.rn.f32", {neg, e, pos});  // sigmoid(-|x|) = e / (1 + e)
   const Reg nonneg = NewReg(Repr::kPred), d = NewReg(f);
   code_.Ins("setp.ge.f32", {nonneg, x, Opnd::F32(0.0f)});

@@ -25,16 +25,6 @@ namespace {
 
 constexpr int64_t kMaxStages = 8;
 
-bool HasMemoryWrites(const ir::Block& block) {
-  for (const ir::Op& op : block.ops) {
-    if (op.code == ir::OpCode::kStore || op.code == ir::OpCode::kAtomicAdd) return true;
-    for (const ir::Block& r : op.regions) {
-      if (HasMemoryWrites(r)) return true;
-    }
-  }
-  return false;
-}
-
 uint32_t Align16(int64_t v) {
   return static_cast<uint32_t>((v + 15) & ~int64_t{15});
 }

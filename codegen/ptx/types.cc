@@ -80,4 +80,13 @@ float RoundedFloat(ir::DType t, double v) {
   return static_cast<float>(ir::RoundToFloat(t, v));
 }
 
+const char* MovFor(Repr r) {
+  switch (r) {
+    case Repr::kPred: return "mov.pred";
+    case Repr::kI64: return "mov.b64";
+    case Repr::kF32: return "mov.f32";
+    default: return "mov.b32";
+  }
+}
+
 }  // namespace hrt::ptx

@@ -19,6 +19,8 @@ enum class Repr : uint8_t { kPred, kI32, kI64, kF32 };
 
 Repr ReprOf(ir::DType t);
 RegClass RegClassOf(Repr r);
+// The register-to-register move for |r|.
+const char* MovFor(Repr r);
 inline RegClass RegClassOf(ir::DType t) {
   return RegClassOf(ReprOf(t));
 }

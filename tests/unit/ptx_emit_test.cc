@@ -933,6 +933,123 @@ TEST(PtxEmit, UniformStoresComeFromOneThread) {
   EXPECT_FALSE(Contains(ptx, "bar.sync"));
 }
 
+// Two loops over one range loading the same elements; BETWEEN and the
+// second loop's load are replaced to break the reuse in different ways.
+constexpr const char kTwoWalks[] = R"tile(
+kernel walks<T in {f32, bf16}>(x: tensor<T>[N], y: tensor<T>[N])
+  tunable BLOCK in {64, 128} = 64
+  grid [1]
+{
+  %n = sym N
+  %bs = sym BLOCK
+  %lane = iota BLOCK
+  %c0 = const 0 : i32
+  %zero = const 0 : f32
+  %acc0 = broadcast %zero to [BLOCK]
+  %acc = for %off = %c0 to %n step %bs iter(%a = %acc0) {
+    %cols = add %lane, %off
+    %mask = lt %cols, %n
+    %xv = load x[%cols], mask %mask, other 0
+    %xf = cast %xv to f32
+    %a_new = add %a, %xf
+    yield %a_new
+  }
+  %s = sum %acc, axis 0
+  BETWEEN
+  for %off2 = %c0 to %n step %bs {
+    %cols2 = add %lane, %off2
+    %mask2 = lt %cols2, %n
+    %xv2 = SECOND_LOAD
+    %xf2 = cast %xv2 to f32
+    %o = add %xf2, %s
+    %ot = cast %o to T
+    store y[%cols2], %ot, mask %mask2
+    yield
+  }
+}
+)tile";
+
+std::string TwoWalks(const std::string& between, const std::string& second_load) {
+  std::string text = kTwoWalks;
+  text.replace(text.find("BETWEEN"), 7, between);
+  text.replace(text.find("SECOND_LOAD"), 11, second_load);
+  return text;
+}
+
+TEST(PtxEmit, RowKernelsReuseTheFirstWalksRegisters) {
+  // The second (and third) walk over the row gets a single-trip copy that
+  // takes the first walk's registers instead of loading x again.
+  const std::pair<const char*, int> kernels[] = {
+      {"rms_norm", 1}, {"softmax", 1}, {"layer_norm", 2}};
+  for (const auto& [name, loops] : kernels) {
+    auto b = BindStandard(name, "T=bf16,BLOCK_N=1024,WARPS=4");
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    const std::string ptx = MustEmit(*b);
+    size_t copies = 0;
+    for (size_t at = ptx.find("single-trip copy: 1 load(s)"); at != std::string::npos;
+         at = ptx.find("single-trip copy: 1 load(s)", at + 1)) {
+      ++copies;
+    }
+    EXPECT_EQ(copies, static_cast<size_t>(loops)) << name;
+    // The copy still loads what the first walk did not (w, b).
+    const size_t copy = ptx.find("single-trip copy");
+    ASSERT_NE(copy, std::string::npos) << name;
+    const std::string body = ptx.substr(copy, ptx.find("st.global", copy) - copy);
+    if (std::string(name) != "softmax") {
+      EXPECT_TRUE(Contains(body, "ld.global")) << name;
+    }
+  }
+  const std::string same = "load x[%cols2], mask %mask2, other 0";
+  auto reused = BindText(TwoWalks("", same), "walks", "T=bf16");
+  ASSERT_TRUE(reused.ok()) << reused.status().message();
+  EXPECT_TRUE(Contains(MustEmit(*reused), "single-trip copy: 1 load(s)"));
+}
+
+TEST(PtxEmit, LoadsAreNotReusedAcrossWritesOrDifferentAccesses) {
+  const std::string same = "load x[%cols2], mask %mask2, other 0";
+  const std::pair<std::string, std::string> variants[] = {
+      // A store between the walks may change x (y may alias it).
+      {"%st = cast %s to T\n  store y[%c0], %st", same},
+      // Another fill value, another mask, other indices.
+      {"", "load x[%cols2], mask %mask2, other 1"},
+      {"", "load x[%cols2]"},
+      {"", "load x[%lane], mask %mask2, other 0"},
+  };
+  for (const auto& [between, second] : variants) {
+    auto b = BindText(TwoWalks(between, second), "walks", "T=f32");
+    ASSERT_TRUE(b.ok()) << b.status().message() << " " << between << " / " << second;
+    EXPECT_FALSE(Contains(MustEmit(*b), "single-trip copy")) << between << " / " << second;
+  }
+  // The gemm K loop is pipelined, never duplicated.
+  auto g = BindStandard("gemm", "T=bf16");
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(Contains(MustEmit(*g), "single-trip copy"));
+}
+
+TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
+  std::string text = TwoWalks("", "load x[%cols2], mask %mask2, other 0");
+  text.replace(text.find("  grid [1]"), 0,
+               "  tunable MIN_BLOCKS in {1, 2, 3} = 1\n  tunable WARPS in {4, 32} = 4\n");
+  auto none = BindText(text, "walks", "T=f32");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(Contains(MustEmit(*none), ".minnctapersm"));
+  // Without the tunable a kernel with no matmul asks for 1024 resident
+  // threads: 8 blocks of 128.
+  auto plain = BindText(TwoWalks("", "load x[%cols2], mask %mask2, other 0"), "walks", "T=f32");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_TRUE(Contains(MustEmit(*plain), ".maxntid 128, 1, 1\n.minnctapersm 8\n"));
+  auto three = BindText(text, "walks", "T=f32,MIN_BLOCKS=3");
+  ASSERT_TRUE(three.ok()) << three.status().message();
+  EXPECT_TRUE(Contains(MustEmit(*three), ".maxntid 128, 1, 1\n.minnctapersm 3\n"));
+  // Two blocks of 1024 threads fit a multiprocessor; three would not.
+  auto big = BindText(text, "walks", "T=f32,MIN_BLOCKS=3,WARPS=32");
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  auto p = ptx::EmitKernel(*big, Options("sm_90a"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), hrt::Code::kUnsupported);
+  EXPECT_TRUE(Contains(p.status().message(), "MIN_BLOCKS=3")) << p.status().message();
+}
+
 //===----------------------------------------------------------------------===//
 // Targets and limits
 //===----------------------------------------------------------------------===//
