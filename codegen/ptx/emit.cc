@@ -199,7 +199,9 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
             " threads per block; the device allows " +
             std::to_string(std::min<uint32_t>(1024, options.limits.max_threads_per_block)));
   }
-  HRT_ASSIGN_OR_RETURN(Analysis an, Analyze(kernel, threads));
+  // wgmma exists on sm_90a only (not sm_90, not the sm_100 family).
+  const bool wgmma = target.sm == 90 && target.arch_specific;
+  HRT_ASSIGN_OR_RETURN(Analysis an, Analyze(kernel, threads, wgmma));
   if (an.estimated_registers > options.limits.max_registers_per_thread) {
     return Status(hrt::Code::kUnsupported,
                   "kernel '" + name + "' config " + cfg + " keeps about " +

@@ -187,9 +187,11 @@ class Lowering {
   // Copies a load's tile from global memory into shared memory at byte
   // offset |base| (+ |stage_offset| when valid), row pitch |pitch|. Elements
   // are copied only where |pred| holds. |async|: cp.async for aligned
-  // contiguous runs (the caller commits and waits).
+  // contiguous runs (the caller commits and waits). A nonzero |panel| puts
+  // the tile in wgmma's 128-byte swizzled layout instead, |base| counting
+  // from RingBase() (see SwizzledAddr).
   Status StageLoad(const ir::Op& load, ir::DType dtype, uint32_t base, int64_t pitch,
-                   Reg stage_offset, Val pred, bool async);
+                   Reg stage_offset, Val pred, bool async, int64_t panel = 0);
   // One element of |dtype| from shared memory, as f32.
   Reg LoadSharedF32(ir::DType dtype, Reg addr, int64_t offset);
   Status MmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
@@ -200,6 +202,20 @@ class Lowering {
   Reg LdmatrixBase(LayoutId acc_layout, bool is_a, int64_t pitch, uint32_t offset);
   static int64_t MmaPitchA(int64_t k) { return (k + 8) * 2; }
   static int64_t MmaPitchB(int64_t n) { return (n + 8) * 2; }
+  // wgmma (sm_90a) on the current stage of a pipelined loop (dot.cc).
+  Status WgmmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
+  // The 1024-byte aligned start of the pipeline ring in wgmma mode: the
+  // 128-byte swizzle is a function of address bits 4-9.
+  Reg RingBase();
+  // Per-thread shared address of the first element of the 16-byte run a
+  // thread holds in |layout| (the staged load's blocked layout) inside a
+  // swizzled tile at RingBase() + |base|: rows of 64 elements (128 bytes)
+  // in column panels of |panel| bytes, chunks permuted by the row (dot.cc).
+  Reg SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base);
+  // True when the staged load of |shape| can be written by StageLoad in
+  // the swizzled layout: every slot's offset from its thread's first slot
+  // keeps the swizzle (whole 8-row groups, within one 16-byte run).
+  bool SwizzleFits(const Shape& shape) const;
 
   // pipeline.cc: a loop whose body multiplies two tiles loaded in the same
   // iteration keeps STAGES copies of them in flight (cp.async into a ring
@@ -214,8 +230,22 @@ class Lowering {
     int64_t pitch_a = 0, pitch_b = 0;
     uint32_t offset_a = 0, offset_b = 0;  // stage 0 of each operand
     int64_t stage_bytes = 0;
+    // Iterations whose copies are in flight ahead of the current one.
+    int64_t lookahead = 1;
+    // wgmma (dot.cc): operands in the 128-byte swizzled layout from
+    // RingBase(); the iteration's copies are issued by the dot after its
+    // wgmmas, and |pending| wgmma groups stay in flight past it.
+    bool wgmma = false;
+    int64_t pending = 0;
+    int64_t panel_a = 0, panel_b = 0;
+    // The accumulator is a loop-carried value that only the dot reads and
+    // whose result only the yield reads: wgmma updates its registers in
+    // place, and they may stay in flight across the back edge.
+    bool acc_in_place = false;
     Reg slot;   // the stage the current iteration computes on
     Reg issue;  // the stage its copies go to
+    Reg ahead;  // the iteration those copies are for (wgmma: set per iteration)
+    Val ahead_ok;
   };
   // Fills |plan| (offsets excepted) when |loop| can be pipelined.
   bool PlanPipeline(const ir::Op& loop, Pipeline* plan);
@@ -224,6 +254,9 @@ class Lowering {
   Status PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step);
   Status PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step);
   void PipelineAdvance(Pipeline* p);
+  // After the loop: nothing in flight may outlive it.
+  void PipelineDrain(Pipeline* p);
+  void PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan);
   Status FmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
 
   const Layout& L(LayoutId id) const { return an_->layouts.Get(id); }
@@ -257,6 +290,8 @@ class Lowering {
   std::map<std::array<int64_t, 6>, Val> flat_base_;
   std::map<std::array<int64_t, 6>, Reg> shared_addr_;
   std::map<std::array<int64_t, 4>, Reg> ldmatrix_base_;
+  std::map<std::array<int64_t, 3>, Reg> swizzled_addr_;
+  Reg ring_base_;
   std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered
   uint32_t pipe_bytes_ = 0;                      // ring buffers, at offset 0

@@ -15,6 +15,21 @@
 // computes (only pure index arithmetic on the induction variable and on
 // values from outside the loop). Elements that cannot be copied as aligned
 // 16-byte runs (edges, strided or misaligned views) are copied synchronously.
+//
+// wgmma (sm_90a, dot.cc) reads the stage asynchronously, so the order
+// changes: the copies of an iteration are issued by the dot right after
+// its wgmmas (which then overlap them), into the stage whose wgmma group is
+// known to be complete. With P = |pending| groups left in flight by each
+// dot, iteration i writes the stage of iteration i-1-P and copies for
+// i + L, L = STAGES-1-P (|lookahead|):
+//
+//   cp.async.wait_group L-1        the copies of iteration i have landed
+//   fence.proxy.async.shared::cta  ... and are visible to wgmma (async proxy)
+//   bar.sync                       ... for every thread; every warpgroup has
+//                                  waited for its groups up to i-1-P
+//   wgmma.fence, wgmma x K/16 on stage i % STAGES, wgmma.commit_group
+//   issue copies for i+L           into stage (i+L) % STAGES = (i-1-P) % STAGES
+//   wgmma.wait_group P
 #include <algorithm>
 
 #include "codegen/ir/verifier.h"
@@ -95,6 +110,8 @@ bool Lowering::PlanPipeline(const ir::Op& loop, Pipeline* plan) {
     plan->offset_a = 0;
     plan->offset_b = Align16(m * plan->pitch_a);
     plan->stage_bytes = plan->offset_b + Align16(k * plan->pitch_b);
+    plan->lookahead = stages - 1;
+    PlanWgmma(loop, op, plan);
     return true;
   }
   return false;
@@ -107,7 +124,8 @@ void Lowering::PlanPipelines(const ir::Block& block, uint32_t depth) {
     Pipeline p;
     if (PlanPipeline(op, &p)) {
       // Loops run one after another: every ring starts at offset 0.
-      const int64_t bytes = p.stages * p.stage_bytes;
+      // wgmma: slack to align the ring to 1024 bytes at run time.
+      const int64_t bytes = p.stages * p.stage_bytes + (p.wgmma ? 1024 : 0);
       if (bytes <= (int64_t{1} << 30)) {
         pipe_bytes_ = std::max(pipe_bytes_, static_cast<uint32_t>(bytes));
         pipelines_[&op] = p;
@@ -127,8 +145,10 @@ Status Lowering::IssueStage(const Pipeline& p, Reg stage, Val iv, Val pred) {
   cse_.emplace_back();
   const Reg off = NewReg(Repr::kI32);
   code_.Ins("mul.lo.u32", {off, stage, Opnd::Imm(p.stage_bytes)});
-  Status s = StageLoad(*p.load_a, p.dtype, p.offset_a, p.pitch_a, off, pred, true);
-  if (s.ok()) s = StageLoad(*p.load_b, p.dtype, p.offset_b, p.pitch_b, off, pred, true);
+  Status s = StageLoad(*p.load_a, p.dtype, p.offset_a, p.pitch_a, off, pred, true, p.panel_a);
+  if (s.ok()) {
+    s = StageLoad(*p.load_b, p.dtype, p.offset_b, p.pitch_b, off, pred, true, p.panel_b);
+  }
   memo_.pop_back();
   cse_.pop_back();
   values_[ivv] = saved;
@@ -141,12 +161,12 @@ Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step) {
   p->slot = NewReg(Repr::kI32);
   p->issue = NewReg(Repr::kI32);
   code_.Ins("mov.b32", {p->slot, Opnd::Imm(0)});
-  code_.Ins("mov.b32", {p->issue, Opnd::Imm(p->stages - 1)});
+  code_.Ins("mov.b32", {p->issue, Opnd::Imm(p->lookahead)});
   const Reg lo64 = NewReg(Repr::kI64), st64 = NewReg(Repr::kI64), hi64 = NewReg(Repr::kI64);
   code_.Ins("cvt.s64.s32", {lo64, O(lo, Repr::kI32)});
   code_.Ins("cvt.s64.s32", {st64, O(step, Repr::kI32)});
   code_.Ins("cvt.s64.s32", {hi64, O(hi, Repr::kI32)});
-  for (int64_t j = 0; j + 1 < p->stages; ++j) {
+  for (int64_t j = 0; j < p->lookahead; ++j) {
     const Reg t64 = NewReg(Repr::kI64), in = NewReg(Repr::kPred), iv = NewReg(Repr::kI32);
     const Reg stage = NewReg(Repr::kI32);
     code_.Ins("mad.lo.s64", {t64, st64, Opnd::Imm(j), lo64});
@@ -159,17 +179,36 @@ Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step) {
 }
 
 Status Lowering::PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step) {
-  code_.Ins("cp.async.wait_group", {Opnd::Imm(p->stages - 2)});
+  code_.Ins("cp.async.wait_group", {Opnd::Imm(p->lookahead - 1)});
+  // cp.async and st.shared write through the generic proxy; wgmma reads
+  // through the async proxy. Each thread fences its own (completed) writes
+  // before the barrier publishes them.
+  if (p->wgmma) code_.Ins("fence.proxy.async.shared::cta", {});
   Barrier();
   const Reg iv64 = NewReg(Repr::kI64), st64 = NewReg(Repr::kI64), hi64 = NewReg(Repr::kI64);
   const Reg t64 = NewReg(Repr::kI64), in = NewReg(Repr::kPred), ahead = NewReg(Repr::kI32);
   code_.Ins("cvt.s64.s32", {iv64, iv});
   code_.Ins("cvt.s64.s32", {st64, O(step, Repr::kI32)});
   code_.Ins("cvt.s64.s32", {hi64, O(hi, Repr::kI32)});
-  code_.Ins("mad.lo.s64", {t64, st64, Opnd::Imm(p->stages - 1), iv64});
+  code_.Ins("mad.lo.s64", {t64, st64, Opnd::Imm(p->lookahead), iv64});
   code_.Ins("setp.lt.s64", {in, t64, hi64});
   code_.Ins("cvt.u32.u64", {ahead, t64});
+  if (p->wgmma) {
+    // Issued by the dot, after its wgmmas.
+    p->ahead = ahead;
+    p->ahead_ok = Val::Of(in);
+    return Status::Ok();
+  }
   return IssueStage(*p, p->issue, Val::Of(ahead), Val::Of(in));
+}
+
+void Lowering::PipelineDrain(Pipeline* p) {
+  // The accumulators are read after the loop: no wgmma may still write them.
+  if (p->wgmma) code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(0)});
+  // Copies for iterations past the end were predicated off; drain the rest
+  // before the buffers' memory is used for anything else.
+  code_.Ins("cp.async.wait_group", {Opnd::Imm(0)});
+  Barrier();
 }
 
 void Lowering::PipelineAdvance(Pipeline* p) {
