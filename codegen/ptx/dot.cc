@@ -139,16 +139,6 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   const LayoutId lay = an_->layouts.Add(MakeBlocked(shape, an_->threads, 16 / esz));
   const Layout& l = L(lay);
   const auto slots = static_cast<size_t>(l.slots);
-  std::vector<Vals> idx(rank);
-  std::vector<DType> idx_types(rank);
-  for (uint32_t k = 0; k < rank; ++k) {
-    HRT_ASSIGN_OR_RETURN(idx[k], At(load.operands[k], lay));
-    idx_types[k] = ElemType(load.operands[k]);
-  }
-  Vals mask(slots, Val::Const(1));
-  if (has_mask) {
-    HRT_ASSIGN_OR_RETURN(mask, At(load.operands.back(), lay));
-  }
   // Swizzled: a slot's offset from its thread's first slot is the plain
   // 128-byte-row offset (SwizzleFits), the swizzle lives in the base.
   const std::array<int64_t, 4> coef = {panel ? 128 : pitch, esz, 0, 0};
@@ -158,6 +148,80 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     code_.Ins("add.s32", {a, saddr, stage_offset});
     saddr = a;
   }
+  const int64_t group = l.group;
+  const bool vector = group >= 2 && group * esz >= 4 &&
+                      coef[0] % std::min<int64_t>(group * esz, 16) == 0 &&
+                      Contiguous(load, rank, shape.rank);
+  // Interior tiles: unpredicated 16-byte copies at constant offsets, on one
+  // uniform test (pipeline.cc); the per-element path below for the rest.
+  // Only for the pipeline's copies, whose values are scoped to this call.
+  uint32_t fast_done = 0;
+  if (async && vector) {
+    HRT_ASSIGN_OR_RETURN(const TileCopy tc, PlanTileCopy(load, lay, dtype, pred));
+    if (!(tc.ok.is_const() && tc.ok.off == 0)) {
+      const uint32_t slow = code_.NewLabel();
+      fast_done = code_.NewLabel();
+      if (!tc.ok.is_const()) code_.BranchIf(tc.ok.reg, true, slow, true);
+      for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(group)) {
+        int64_t imm = 0;
+        const Reg a = TileCopyAddress(tc, load, lay, dtype, static_cast<int64_t>(g0), &imm);
+        const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
+        code_.Ins("cp.async.cg.shared.global",
+                  {Opnd::Mem(saddr, soff), Opnd::Mem(a, imm), Opnd::Imm(16)});
+      }
+      if (tc.ok.is_const()) return Status::Ok();
+      code_.Branch(fast_done, true);
+      code_.Label(slow);
+    }
+  }
+  std::vector<Vals> idx(rank, Vals(slots));
+  std::vector<DType> idx_types(rank);
+  for (uint32_t k = 0; k < rank; ++k) idx_types[k] = ElemType(load.operands[k]);
+  Vals mask(slots, Val::Const(1));
+  // The pipeline's copies compute each run's indices and mask where the
+  // run is copied, not all up front: a tile's worth of live predicates
+  // would cost registers the whole loop long (the fast path above being
+  // the common one). Elsewhere the values may be shared with other uses.
+  const bool per_run = async;
+  if (!per_run) {
+    for (uint32_t k = 0; k < rank; ++k) {
+      HRT_ASSIGN_OR_RETURN(idx[k], At(load.operands[k], lay));
+    }
+    if (has_mask) {
+      HRT_ASSIGN_OR_RETURN(mask, At(load.operands.back(), lay));
+    }
+  }
+  auto run_values = [&](size_t g0, size_t n) -> Status {
+    if (!per_run) return Status::Ok();
+    Shape run;
+    run.rank = shape.rank;
+    for (uint32_t d = 0; d < shape.rank; ++d) run.dims[d] = 1;
+    run.dims[shape.rank - 1] = static_cast<int64_t>(n);
+    Coords at;
+    at.layout = an_->layouts.Add(MakeBlocked(run, an_->threads, static_cast<int64_t>(n)));
+    if (L(at.layout).slots != static_cast<int64_t>(n)) return Internal("run layout");
+    at.rank = shape.rank;
+    at.selection = false;
+    for (uint32_t d = 0; d < shape.rank; ++d) {
+      const Val tb = ThreadBase(lay, d);
+      at.explicit_dims[d].resize(n);
+      for (size_t j = 0; j < n; ++j) {
+        at.explicit_dims[d][j] =
+            Val{tb.reg, tb.off + l.SlotOffset(static_cast<int64_t>(g0 + j), d)};
+      }
+    }
+    for (uint32_t k = 0; k < rank; ++k) {
+      HRT_ASSIGN_OR_RETURN(
+          Vals v, Realize(load.operands[k], OperandCoords(at, shape.rank, load.operands[k])));
+      for (size_t j = 0; j < n; ++j) idx[k][g0 + j] = v[j];
+    }
+    if (has_mask) {
+      const ir::ValueId mv = load.operands.back();
+      HRT_ASSIGN_OR_RETURN(Vals v, Realize(mv, OperandCoords(at, shape.rank, mv)));
+      for (size_t j = 0; j < n; ++j) mask[g0 + j] = v[j];
+    }
+    return Status::Ok();
+  };
   const float fill = RoundedFloat(dtype, load.fval);
   uint32_t fill_bits = 0;
   if (dtype == DType::kF16) {
@@ -167,10 +231,6 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   } else {
     std::memcpy(&fill_bits, &fill, sizeof fill_bits);
   }
-  const int64_t group = l.group;
-  const bool vector = group >= 2 && group * esz >= 4 &&
-                      coef[0] % std::min<int64_t>(group * esz, 16) == 0 &&
-                      Contiguous(load, rank, shape.rank);
   const char* et = esz == 2 ? ".b16" : ".b32";
   const RegClass cls = esz == 2 ? RegClass::kB16 : RegClass::kB32;
 
@@ -201,6 +261,63 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(vector ? group : 1)) {
     const size_t n = static_cast<size_t>(vector ? group : 1);
     std::vector<Val> valid(n), active(n);
+    if (per_run && vector) {
+      // Edge tiles: one test per run (its mask at the run's extremes, see
+      // AllTrue), cp.async when it holds, else element by element.
+      valid[0] = And(SlotValid(lay, static_cast<int64_t>(g0)), pred);
+      if (valid[0].is_const() && valid[0].off == 0) continue;
+      Point origin;
+      for (uint32_t d = 0; d < shape.rank; ++d) {
+        const Val tb = ThreadBase(lay, d);
+        origin[d] = Val{tb.reg, tb.off + l.SlotOffset(static_cast<int64_t>(g0), d)};
+      }
+      std::vector<Val> at(rank);
+      for (uint32_t k = 0; k < rank; ++k) {
+        HRT_ASSIGN_OR_RETURN(at[k], ValueAt(load.operands[k], shape.rank, origin));
+      }
+      const Reg a0 = Address(pi, dtype, at, idx_types);
+      const int64_t bytes = group * esz;
+      const Reg low = NewReg(Repr::kI64), aligned = NewReg(Repr::kPred);
+      code_.Ins("and.b64", {low, a0, Opnd::Imm(std::min<int64_t>(bytes, 16) - 1)});
+      code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
+      Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
+      if (has_mask) {
+        Shape box;
+        box.rank = shape.rank;
+        for (uint32_t d = 0; d < shape.rank; ++d) box.dims[d] = 1;
+        box.dims[shape.rank - 1] = static_cast<int64_t>(n);
+        HRT_ASSIGN_OR_RETURN(const Val all, AllTrue(load.operands.back(), box, origin, 0));
+        ok = And(ok, all);
+      }
+      ok = And(ok, valid[0]);
+      const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
+      if (!ok.is_const()) {
+        for (int64_t c = 0; c * 16 < bytes; ++c) {
+          const int64_t size = std::min<int64_t>(bytes - c * 16, 16);
+          code_.InsIf(ok.reg, false,
+                      size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
+                      {Opnd::Mem(saddr, soff + c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
+        }
+      }
+      const uint32_t done = code_.NewLabel();
+      if (!ok.is_const()) {
+        const Reg slow = NewReg(Repr::kPred), skip = NewReg(Repr::kPred);
+        code_.Ins("not.pred", {slow, ok.reg});
+        const Val need = And(Val::Of(slow), valid[0]);
+        if (need.is_const()) continue;  // never: valid[0] is true here
+        code_.Ins("not.pred", {skip, need.reg});
+        code_.BranchIf(skip, false, done, false);
+      }
+      HRT_RETURN_IF_ERROR(run_values(g0, n));
+      for (size_t j = 0; j < n; ++j) {
+        valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
+        active[j] = And(valid[j], mask[g0 + j]);
+        element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
+      }
+      code_.Label(done);
+      continue;
+    }
+    HRT_RETURN_IF_ERROR(run_values(g0, n));
     for (size_t j = 0; j < n; ++j) {
       valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
       active[j] = And(valid[j], mask[g0 + j]);
@@ -263,6 +380,7 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
       element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
     code_.Label(done);
   }
+  if (fast_done) code_.Label(fast_done);
   return Status::Ok();
 }
 

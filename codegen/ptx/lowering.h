@@ -192,6 +192,29 @@ class Lowering {
   // from RingBase() (see SwizzledAddr).
   Status StageLoad(const ir::Op& load, ir::DType dtype, uint32_t base, int64_t pitch,
                    Reg stage_offset, Val pred, bool async, int64_t panel = 0);
+  // The fast path of a staged load (pipeline.cc): one uniform test per
+  // tile that every element is in bounds (|pred| and the mask hold
+  // everywhere) and every 16-byte run is aligned and contiguous; then each
+  // thread's runs are at constant offsets from its own first one.
+  struct TileCopy {
+    Val ok = Val::Const(0);  // uniform; constant 0: no fast path
+    Reg thread_addr;         // global address of the thread's slot 0 (b64)
+    // Per tensor dim and access dim: index step (constant lin).
+    std::array<std::array<int32_t, ir::kMaxRank>, ir::kMaxRank> lin{};
+  };
+  Result<TileCopy> PlanTileCopy(const ir::Op& load, LayoutId layout, ir::DType dtype, Val pred);
+  // The global address of slot |slot| in the fast path (|*imm| bytes added
+  // by the access itself).
+  Reg TileCopyAddress(const TileCopy& tc, const ir::Op& load, LayoutId layout, ir::DType dtype,
+                      int64_t slot, int64_t* imm);
+  using Point = std::array<Val, 4>;
+  // Pure or uniform |v| at coordinate |at| of a rank-|rank| tile
+  // (right-aligned broadcast): uniform when |at| is.
+  Result<Val> ValueAt(ir::ValueId v, uint32_t rank, const Point& at);
+  // A predicate that |mask| holds at every element of the box of extents
+  // |box| from |origin| (uniform when |origin| is), or constant 0 when that
+  // cannot be shown cheaply.
+  Result<Val> AllTrue(ir::ValueId mask, const Shape& box, const Point& origin, uint32_t depth);
   // One element of |dtype| from shared memory, as f32.
   Reg LoadSharedF32(ir::DType dtype, Reg addr, int64_t offset);
   Status MmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
@@ -291,6 +314,8 @@ class Lowering {
   std::map<std::array<int64_t, 6>, Reg> shared_addr_;
   std::map<std::array<int64_t, 4>, Reg> ldmatrix_base_;
   std::map<std::array<int64_t, 3>, Reg> swizzled_addr_;
+  // PlanTileCopy's loop invariants per load: thread offset, run alignment.
+  std::map<const ir::Op*, std::pair<Reg, Val>> tile_copy_inv_;
   Reg ring_base_;
   std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered
