@@ -647,10 +647,11 @@ void Lowering::PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan) 
       }
     }
   }
-  // One group in flight overlaps the next iteration's barrier and copies
-  // with the tensor cores, but shortens the lookahead by one: only worth it
-  // with at least two iterations of copies still in flight.
-  plan->pending = plan->acc_in_place && plan->stages >= 4 ? 1 : 0;
+  // One group in flight lets the tensor cores run through the next
+  // iteration's barrier and copy issue, at the cost of one iteration of
+  // copy lookahead (STAGES = 3: copies one iteration ahead, about a
+  // thousand cycles of wgmma at 128x128x64 with two blocks per SM).
+  plan->pending = plan->acc_in_place && plan->stages >= 3 ? 1 : 0;
   plan->lookahead = plan->stages - 1 - plan->pending;
 }
 
@@ -660,6 +661,7 @@ Status Lowering::WgmmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc)
   const int64_t n = l.shape.dims[1];
   const int64_t k = TypeOf(op.operands[0]).dims[1].value;
   uses_mma_ = true;
+  uses_wgmma_ = true;
   code_.Comment("dot on stage of the pipelined loop: wgmma m64n" + std::to_string(n) + "k16");
   // wgmma accumulates in place (its C and D are the same registers): a
   // fresh copy unless the registers are the carried accumulator's own.

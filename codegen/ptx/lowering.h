@@ -43,6 +43,7 @@ class Lowering {
   uint32_t shared_bytes() const;
   bool uses_fmod() const { return uses_fmod_; }
   bool uses_mma() const { return uses_mma_; }
+  bool uses_wgmma() const { return uses_wgmma_; }
 
   // ---- elementwise.cc: one element. Inputs and result in the register
   // representation of their dtype (see types.h).
@@ -331,6 +332,7 @@ class Lowering {
   std::array<bool, 3> dirty_{};
   bool uses_fmod_ = false;
   bool uses_mma_ = false;
+  bool uses_wgmma_ = false;
 };
 
 }  // namespace hrt::ptx
