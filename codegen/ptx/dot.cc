@@ -156,6 +156,16 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   // uniform test (pipeline.cc); the per-element path below for the rest.
   // Only for the pipeline's copies, whose values are scoped to this call.
   uint32_t fast_done = 0;
+  // The code after the fast path runs only for edge tiles: values it
+  // computes must not be reused after it (by the other operand's copies).
+  struct Scope {
+    Lowering* l = nullptr;
+    ~Scope() {
+      if (!l) return;
+      l->memo_.pop_back();
+      l->cse_.pop_back();
+    }
+  } slow_scope;
   if (async && vector) {
     HRT_ASSIGN_OR_RETURN(const TileCopy tc, PlanTileCopy(load, lay, dtype, pred));
     if (!(tc.ok.is_const() && tc.ok.off == 0)) {
@@ -172,6 +182,9 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
       if (tc.ok.is_const()) return Status::Ok();
       code_.Branch(fast_done, true);
       code_.Label(slow);
+      memo_.emplace_back();
+      cse_.emplace_back();
+      slow_scope.l = this;
     }
   }
   std::vector<Vals> idx(rank, Vals(slots));
@@ -308,12 +321,18 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
         code_.Ins("not.pred", {skip, need.reg});
         code_.BranchIf(skip, false, done, false);
       }
-      HRT_RETURN_IF_ERROR(run_values(g0, n));
-      for (size_t j = 0; j < n; ++j) {
+      // Conditional code: nothing it computes may be reused after it.
+      memo_.emplace_back();
+      cse_.emplace_back();
+      Status st = run_values(g0, n);
+      for (size_t j = 0; st.ok() && j < n; ++j) {
         valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
         active[j] = And(valid[j], mask[g0 + j]);
         element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
       }
+      memo_.pop_back();
+      cse_.pop_back();
+      HRT_RETURN_IF_ERROR(st);
       code_.Label(done);
       continue;
     }
