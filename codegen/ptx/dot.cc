@@ -195,7 +195,12 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   // run is copied, not all up front: a tile's worth of live predicates
   // would cost registers the whole loop long (the fast path above being
   // the common one). Elsewhere the values may be shared with other uses.
-  const bool per_run = async;
+  auto recomputable = [&](ir::ValueId v) {
+    const ValueKind kind = an_->values[v].kind;
+    return kind == ValueKind::kPure || kind == ValueKind::kUniform;
+  };
+  bool per_run = async;
+  for (ir::ValueId v : load.operands) per_run = per_run && recomputable(v);
   if (!per_run) {
     for (uint32_t k = 0; k < rank; ++k) {
       HRT_ASSIGN_OR_RETURN(idx[k], At(load.operands[k], lay));

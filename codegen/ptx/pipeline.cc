@@ -264,6 +264,10 @@ Result<Val> Lowering::AllTrue(ir::ValueId mask, const Shape& shape, const Point&
     hi_flat = hi_flat && lhi[e] == 0;
   }
   if (!lo_flat && !hi_flat) return Val::Const(0);
+  for (ir::ValueId v : {lo, hi}) {  // evaluated at single points below
+    const ValueKind kind = an_->values[v].kind;
+    if (kind != ValueKind::kPure && kind != ValueKind::kUniform) return Val::Const(0);
+  }
   // The varying side z: its smallest element is at corner cmin, its
   // largest D further; no element wraps when z(cmin) <= INT32_MAX - D.
   const bool z_is_lo = !lo_flat;
@@ -321,7 +325,9 @@ Result<Lowering::TileCopy> Lowering::PlanTileCopy(const ir::Op& load, LayoutId l
   for (uint32_t d = 0; d < rank; ++d) {
     const ir::ValueId v = load.operands[d];
     types[d] = ElemType(v);
+    const ValueKind kind = an_->values[v].kind;
     if (types[d] != ir::DType::kI32) return tc;
+    if (kind != ValueKind::kPure && kind != ValueKind::kUniform) return tc;
     int64_t span = 0;
     for (uint32_t e = 0; e < shape.rank; ++e) {
       const int32_t lin = LinAlong(*an_, k_, v, shape.rank, e);
