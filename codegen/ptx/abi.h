@@ -56,10 +56,9 @@ ParamLayout KernelParamLayout(const ir::BoundKernel& kernel);
 // else 128.
 uint32_t ThreadsPerBlock(const ir::BoundKernel& kernel);
 inline constexpr uint32_t kDefaultThreadsPerBlock = 128;
-// The value of the tunable named MIN_BLOCKS, or 0 when the kernel has none:
-// with 2 or more,
-// the blocks per multiprocessor ptxas must leave registers for
-// (.minnctapersm). Memory-bound kernels trade a few spills for residency.
+// The value of the tunable named MIN_BLOCKS, or 0 when the kernel has none.
+// 2 or more: the blocks per multiprocessor ptxas must leave registers for
+// (.minnctapersm); memory-bound kernels trade a few spills for residency.
 int64_t MinBlocksPerSm(const ir::BoundKernel& kernel);
 
 // The PTX name of a slot: "hrt_p<param>", "_size<d>" / "_stride<d>" suffixes.

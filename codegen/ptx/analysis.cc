@@ -42,8 +42,9 @@ struct OpPos {
 
 class Analyzer {
  public:
-  Analyzer(const ir::BoundKernel& bk, uint32_t threads) : bk_(bk), k_(bk.kernel) {
+  Analyzer(const ir::BoundKernel& bk, uint32_t threads, bool wgmma) : bk_(bk), k_(bk.kernel) {
     an_.threads = threads;
+    an_.wgmma = wgmma;
     an_.values.resize(k_.values.size());
     uses_.assign(k_.values.size(), 0);
   }
@@ -503,7 +504,19 @@ LayoutId Analysis::Canonical(const Shape& shape) {
   return layouts.Add(MakeBlocked(shape, threads, vec));
 }
 
+bool WgmmaShape(const Shape& acc_shape, ir::DType dtype, int64_t k_dim, uint32_t threads) {
+  if (dtype != ir::DType::kF16 && dtype != ir::DType::kBF16) return false;
+  if (acc_shape.rank != 2 || threads % 128 != 0) return false;
+  const int64_t m = acc_shape.dims[0], n = acc_shape.dims[1];
+  return m == 16 * int64_t{threads / 32} && k_dim == 64 && n % 64 == 0 && n <= 256;
+}
+
 LayoutId Analysis::DotLayout(const Shape& shape, ir::DType dtype, int64_t k_dim) {
+  if (wgmma && WgmmaShape(shape, dtype, k_dim, threads)) {
+    // Every warp along M (see layout.h); mma.sync can use it too, should the
+    // dot not be pipelined after all.
+    return layouts.Add(*MakeMma(shape, threads, threads / 32));
+  }
   if (UsesMma(shape, dtype, k_dim, threads)) return layouts.Add(*MakeMma(shape, threads));
   return Canonical(shape);
 }
@@ -528,8 +541,8 @@ bool HasMemoryWrites(const ir::Block& block) {
   return false;
 }
 
-Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads) {
-  Analyzer a(kernel, threads);
+Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma) {
+  Analyzer a(kernel, threads, wgmma);
   return a.Run();
 }
 

@@ -52,6 +52,9 @@ struct ValueFacts {
 
 struct Analysis {
   uint32_t threads = 0;
+  // The target has wgmma (sm_90a): dots of WgmmaShape get its accumulator
+  // layout, so that a pipelined one can run on wgmma (dot.cc).
+  bool wgmma = false;
   std::vector<ValueFacts> values;
   LayoutTable layouts;
   // Preferred per-thread run (elements) along the last dim, per tile shape.
@@ -72,6 +75,11 @@ Shape ShapeOf(const ir::Type& type);
 ir::DType DTypeOf(const ir::BoundKernel& kernel, ir::Elem elem);
 // True when a dot of [M, K] x [K, N] with |dtype| inputs runs on mma.sync.
 bool UsesMma(const Shape& acc_shape, ir::DType dtype, int64_t k_dim, uint32_t threads);
+// True when such a dot fits wgmma.m64nNk16 with both operands in 128-byte
+// swizzled shared memory: f16/bf16, one warpgroup per 64 rows (M = 16 *
+// warps, warps a multiple of 4), K = 64 (one swizzle row of A) and N a
+// multiple of 64 (whole swizzle rows of B) up to 256.
+bool WgmmaShape(const Shape& acc_shape, ir::DType dtype, int64_t k_dim, uint32_t threads);
 
 // Lin of value |v| along dim |d| of a tile of rank |rank| it is broadcast
 // into (right-aligned): 0 for scalars and stretched dims.
@@ -81,6 +89,6 @@ int32_t LinAlong(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, ui
 // True when |block| (or a loop nested in it) stores or updates memory.
 bool HasMemoryWrites(const ir::Block& block);
 
-Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads);
+Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma = false);
 
 }  // namespace hrt::ptx

@@ -137,6 +137,13 @@ Opnd Opnd::Vec(std::initializer_list<Reg> regs) {
   return Vec(std::span<const Reg>(regs.begin(), regs.size()));
 }
 
+Opnd Opnd::List(std::span<const Reg> regs) {
+  Opnd o(Kind::kList);
+  o.list_ = regs.data();
+  o.imm_ = static_cast<int64_t>(regs.size());
+  return o;
+}
+
 Opnd Opnd::Args(std::initializer_list<Reg> regs) {
   Opnd o = Vec(regs);
   o.kind_ = Kind::kArgs;
@@ -200,6 +207,14 @@ void Opnd::WriteTo(LineBuf& w) const {
       w.Put(kind_ == Kind::kVec ? '}' : ')');
       break;
     case Kind::kText: w.Put(text_); break;
+    case Kind::kList:
+      w.Put('{');
+      for (int64_t i = 0; i < imm_; ++i) {
+        if (i) w.Put(", ");
+        w.PutReg(list_[i]);
+      }
+      w.Put('}');
+      break;
   }
 }
 

@@ -53,6 +53,9 @@ class Opnd {
   // {%r1, %r2, ...}: 1..4 registers.
   static Opnd Vec(std::span<const Reg> regs);
   static Opnd Vec(std::initializer_list<Reg> regs);
+  // {%f1, %f2, ...} of any length (wgmma accumulators). Refers to |regs|,
+  // which must outlive the instruction's emission.
+  static Opnd List(std::span<const Reg> regs);
   // (%r1, %r2): call arguments.
   static Opnd Args(std::initializer_list<Reg> regs);
   // A special register or other literal text (%tid.x, a label name).
@@ -62,7 +65,7 @@ class Opnd {
   void WriteTo(LineBuf& out) const;
 
  private:
-  enum class Kind : uint8_t { kReg, kImm, kU64, kF32, kF64, kMem, kSym, kVec, kArgs, kText };
+  enum class Kind : uint8_t { kReg, kImm, kU64, kF32, kF64, kMem, kSym, kVec, kArgs, kText, kList };
   explicit Opnd(Kind k) : kind_(k) {}
 
   Kind kind_;
@@ -71,6 +74,7 @@ class Opnd {
   std::array<Reg, 4> regs_{};
   int64_t imm_ = 0;
   const char* text_ = nullptr;
+  const Reg* list_ = nullptr;  // kList: imm_ registers
 };
 
 // Appends "%r12" (etc.) to |out|.

@@ -10,6 +10,10 @@
 // 8-column tiles at once) or .x2.trans. The accumulator stays in the mma
 // layout (layout.h), across loop iterations too.
 //
+// sm_90a, a pipelined f16/bf16 dot of WgmmaShape (analysis.h):
+// wgmma.mma_async.m64nNk16 with both operands read from shared memory
+// through matrix descriptors, see "wgmma" below.
+//
 // Everything else (f32 inputs, odd shapes): each thread computes its own
 // output elements with separately rounded products and sums, in k order,
 // exactly the interpreter's arithmetic.
@@ -26,6 +30,16 @@ using ir::DType;
 
 uint32_t Align16(int64_t v) {
   return static_cast<uint32_t>((v + 15) & ~int64_t{15});
+}
+
+// How often |v| is an operand in |block| (nested blocks included).
+int64_t UsesIn(const ir::Block& block, ir::ValueId v) {
+  int64_t n = 0;
+  for (const ir::Op& op : block.ops) {
+    for (ir::ValueId o : op.operands) n += o == v;
+    for (const ir::Block& r : op.regions) n += UsesIn(r, v);
+  }
+  return n;
 }
 
 const char* VecSuffix(int64_t n) {
@@ -115,7 +129,7 @@ Status Lowering::StageOperand(ir::ValueId v, DType dtype, uint32_t base, int64_t
 }
 
 Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64_t pitch,
-                           Reg stage_offset, Val pred, bool async) {
+                           Reg stage_offset, Val pred, bool async, int64_t panel) {
   const auto pi = static_cast<uint32_t>(load.ints[0]);
   const bool has_mask = load.ints[1] == 1;
   const ir::Param& param = k_.params[pi];
@@ -125,23 +139,107 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   const LayoutId lay = an_->layouts.Add(MakeBlocked(shape, an_->threads, 16 / esz));
   const Layout& l = L(lay);
   const auto slots = static_cast<size_t>(l.slots);
-  std::vector<Vals> idx(rank);
-  std::vector<DType> idx_types(rank);
-  for (uint32_t k = 0; k < rank; ++k) {
-    HRT_ASSIGN_OR_RETURN(idx[k], At(load.operands[k], lay));
-    idx_types[k] = ElemType(load.operands[k]);
-  }
-  Vals mask(slots, Val::Const(1));
-  if (has_mask) {
-    HRT_ASSIGN_OR_RETURN(mask, At(load.operands.back(), lay));
-  }
-  const std::array<int64_t, 4> coef = {pitch, esz, 0, 0};
-  Reg saddr = SharedAddr(lay, coef, base);
+  // Swizzled: a slot's offset from its thread's first slot is the plain
+  // 128-byte-row offset (SwizzleFits), the swizzle lives in the base.
+  const std::array<int64_t, 4> coef = {panel ? 128 : pitch, esz, 0, 0};
+  Reg saddr = panel ? SwizzledAddr(lay, panel, base) : SharedAddr(lay, coef, base);
   if (stage_offset.valid()) {
     const Reg a = NewReg(Repr::kI32);
     code_.Ins("add.s32", {a, saddr, stage_offset});
     saddr = a;
   }
+  const int64_t group = l.group;
+  const bool vector = group >= 2 && group * esz >= 4 &&
+                      coef[0] % std::min<int64_t>(group * esz, 16) == 0 &&
+                      Contiguous(load, rank, shape.rank);
+  // Interior tiles: unpredicated 16-byte copies at constant offsets, on one
+  // uniform test (pipeline.cc); the per-element path below for the rest.
+  // Only for the pipeline's copies, whose values are scoped to this call.
+  uint32_t fast_done = 0;
+  // The code after the fast path runs only for edge tiles: values it
+  // computes must not be reused after it (by the other operand's copies).
+  struct Scope {
+    Lowering* l = nullptr;
+    ~Scope() {
+      if (!l) return;
+      l->memo_.pop_back();
+      l->cse_.pop_back();
+    }
+  } slow_scope;
+  if (async && vector) {
+    HRT_ASSIGN_OR_RETURN(const TileCopy tc, PlanTileCopy(load, lay, dtype, pred));
+    if (!(tc.ok.is_const() && tc.ok.off == 0)) {
+      const uint32_t slow = code_.NewLabel();
+      fast_done = code_.NewLabel();
+      if (!tc.ok.is_const()) code_.BranchIf(tc.ok.reg, true, slow, true);
+      for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(group)) {
+        int64_t imm = 0;
+        const Reg a = TileCopyAddress(tc, load, lay, dtype, static_cast<int64_t>(g0), &imm);
+        const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
+        code_.Ins("cp.async.cg.shared.global",
+                  {Opnd::Mem(saddr, soff), Opnd::Mem(a, imm), Opnd::Imm(16)});
+      }
+      if (tc.ok.is_const()) return Status::Ok();
+      code_.Branch(fast_done, true);
+      code_.Label(slow);
+      memo_.emplace_back();
+      cse_.emplace_back();
+      slow_scope.l = this;
+    }
+  }
+  std::vector<Vals> idx(rank, Vals(slots));
+  std::vector<DType> idx_types(rank);
+  for (uint32_t k = 0; k < rank; ++k) idx_types[k] = ElemType(load.operands[k]);
+  Vals mask(slots, Val::Const(1));
+  // The pipeline's copies compute each run's indices and mask where the
+  // run is copied, not all up front: a tile's worth of live predicates
+  // would cost registers the whole loop long (the fast path above being
+  // the common one). Elsewhere the values may be shared with other uses.
+  auto recomputable = [&](ir::ValueId v) {
+    const ValueKind kind = an_->values[v].kind;
+    return kind == ValueKind::kPure || kind == ValueKind::kUniform;
+  };
+  bool per_run = async;
+  for (ir::ValueId v : load.operands) per_run = per_run && recomputable(v);
+  if (!per_run) {
+    for (uint32_t k = 0; k < rank; ++k) {
+      HRT_ASSIGN_OR_RETURN(idx[k], At(load.operands[k], lay));
+    }
+    if (has_mask) {
+      HRT_ASSIGN_OR_RETURN(mask, At(load.operands.back(), lay));
+    }
+  }
+  auto run_values = [&](size_t g0, size_t n) -> Status {
+    if (!per_run) return Status::Ok();
+    Shape run;
+    run.rank = shape.rank;
+    for (uint32_t d = 0; d < shape.rank; ++d) run.dims[d] = 1;
+    run.dims[shape.rank - 1] = static_cast<int64_t>(n);
+    Coords at;
+    at.layout = an_->layouts.Add(MakeBlocked(run, an_->threads, static_cast<int64_t>(n)));
+    if (L(at.layout).slots != static_cast<int64_t>(n)) return Internal("run layout");
+    at.rank = shape.rank;
+    at.selection = false;
+    for (uint32_t d = 0; d < shape.rank; ++d) {
+      const Val tb = ThreadBase(lay, d);
+      at.explicit_dims[d].resize(n);
+      for (size_t j = 0; j < n; ++j) {
+        at.explicit_dims[d][j] =
+            Val{tb.reg, tb.off + l.SlotOffset(static_cast<int64_t>(g0 + j), d)};
+      }
+    }
+    for (uint32_t k = 0; k < rank; ++k) {
+      HRT_ASSIGN_OR_RETURN(
+          Vals v, Realize(load.operands[k], OperandCoords(at, shape.rank, load.operands[k])));
+      for (size_t j = 0; j < n; ++j) idx[k][g0 + j] = v[j];
+    }
+    if (has_mask) {
+      const ir::ValueId mv = load.operands.back();
+      HRT_ASSIGN_OR_RETURN(Vals v, Realize(mv, OperandCoords(at, shape.rank, mv)));
+      for (size_t j = 0; j < n; ++j) mask[g0 + j] = v[j];
+    }
+    return Status::Ok();
+  };
   const float fill = RoundedFloat(dtype, load.fval);
   uint32_t fill_bits = 0;
   if (dtype == DType::kF16) {
@@ -151,10 +249,6 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   } else {
     std::memcpy(&fill_bits, &fill, sizeof fill_bits);
   }
-  const int64_t group = l.group;
-  const bool vector = group >= 2 && group * esz >= 4 &&
-                      pitch % std::min<int64_t>(group * esz, 16) == 0 &&
-                      Contiguous(load, rank, shape.rank);
   const char* et = esz == 2 ? ".b16" : ".b32";
   const RegClass cls = esz == 2 ? RegClass::kB16 : RegClass::kB32;
 
@@ -185,6 +279,69 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(vector ? group : 1)) {
     const size_t n = static_cast<size_t>(vector ? group : 1);
     std::vector<Val> valid(n), active(n);
+    if (per_run && vector) {
+      // Edge tiles: one test per run (its mask at the run's extremes, see
+      // AllTrue), cp.async when it holds, else element by element.
+      valid[0] = And(SlotValid(lay, static_cast<int64_t>(g0)), pred);
+      if (valid[0].is_const() && valid[0].off == 0) continue;
+      Point origin;
+      for (uint32_t d = 0; d < shape.rank; ++d) {
+        const Val tb = ThreadBase(lay, d);
+        origin[d] = Val{tb.reg, tb.off + l.SlotOffset(static_cast<int64_t>(g0), d)};
+      }
+      std::vector<Val> at(rank);
+      for (uint32_t k = 0; k < rank; ++k) {
+        HRT_ASSIGN_OR_RETURN(at[k], ValueAt(load.operands[k], shape.rank, origin));
+      }
+      const Reg a0 = Address(pi, dtype, at, idx_types);
+      const int64_t bytes = group * esz;
+      const Reg low = NewReg(Repr::kI64), aligned = NewReg(Repr::kPred);
+      code_.Ins("and.b64", {low, a0, Opnd::Imm(std::min<int64_t>(bytes, 16) - 1)});
+      code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
+      Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
+      if (has_mask) {
+        Shape box;
+        box.rank = shape.rank;
+        for (uint32_t d = 0; d < shape.rank; ++d) box.dims[d] = 1;
+        box.dims[shape.rank - 1] = static_cast<int64_t>(n);
+        HRT_ASSIGN_OR_RETURN(const Val all, AllTrue(load.operands.back(), box, origin, 0));
+        ok = And(ok, all);
+      }
+      ok = And(ok, valid[0]);
+      const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
+      if (!ok.is_const()) {
+        for (int64_t c = 0; c * 16 < bytes; ++c) {
+          const int64_t size = std::min<int64_t>(bytes - c * 16, 16);
+          code_.InsIf(ok.reg, false,
+                      size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
+                      {Opnd::Mem(saddr, soff + c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
+        }
+      }
+      const uint32_t done = code_.NewLabel();
+      if (!ok.is_const()) {
+        const Reg slow = NewReg(Repr::kPred), skip = NewReg(Repr::kPred);
+        code_.Ins("not.pred", {slow, ok.reg});
+        const Val need = And(Val::Of(slow), valid[0]);
+        if (need.is_const()) continue;  // never: valid[0] is true here
+        code_.Ins("not.pred", {skip, need.reg});
+        code_.BranchIf(skip, false, done, false);
+      }
+      // Conditional code: nothing it computes may be reused after it.
+      memo_.emplace_back();
+      cse_.emplace_back();
+      Status st = run_values(g0, n);
+      for (size_t j = 0; st.ok() && j < n; ++j) {
+        valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
+        active[j] = And(valid[j], mask[g0 + j]);
+        element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
+      }
+      memo_.pop_back();
+      cse_.pop_back();
+      HRT_RETURN_IF_ERROR(st);
+      code_.Label(done);
+      continue;
+    }
+    HRT_RETURN_IF_ERROR(run_values(g0, n));
     for (size_t j = 0; j < n; ++j) {
       valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
       active[j] = And(valid[j], mask[g0 + j]);
@@ -247,6 +404,7 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
       element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
     code_.Label(done);
   }
+  if (fast_done) code_.Label(fast_done);
   return Status::Ok();
 }
 
@@ -264,6 +422,9 @@ Status Lowering::LowerDot(const ir::Op& op) {
 }
 
 Status Lowering::MmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
+  if (pipeline_ && pipeline_->dot == &op && pipeline_->wgmma) {
+    return WgmmaDot(op, layout, dt, std::move(acc));
+  }
   const Layout& l = L(layout);
   const int64_t m = l.shape.dims[0], n = l.shape.dims[1];
   const int64_t k = TypeOf(op.operands[0]).dims[1].value;
@@ -380,6 +541,221 @@ Status Lowering::MmaCompute(const ir::Op& op, LayoutId layout, DType dt, Vals ac
   }
   Vals out(cur.size());
   for (size_t s = 0; s < cur.size(); ++s) out[s] = Val::Of(cur[s]);
+  return DefineTile(op.results[0], layout, std::move(out));
+}
+
+//===----------------------------------------------------------------------===//
+// wgmma (sm_90a)
+//===----------------------------------------------------------------------===//
+//
+// Shared-memory layouts. Both operands use the 128-byte swizzle, the
+// canonical wgmma layouts for 16-bit types (PTX ISA, "Shared Memory Matrix
+// Layout"; in 16-byte units, as CUTLASS's make_gmma_desc writes them):
+//
+//   A [M][64], K-major:  ((8,m),2) : ((8,SBO),1)
+//     row r of the tile is 128 contiguous bytes (K = 64 elements) at r * 128;
+//     8 rows form a 1024-byte atom; atoms follow each other: SBO = 1024.
+//     A wgmma reads K = 16 (32 bytes) of each row; the LBO (the K-direction
+//     atom stride) is unused for swizzled K-major layouts and set to 1, as
+//     CUTLASS does.
+//   B [64][N], N-major (imm-trans-b = 1):  ((8,n),(8,k)) : ((1,LBO),(8,SBO))
+//     the tile is cut into panels of 64 columns (128 bytes); panel p holds
+//     the 64 K-rows of its columns, row k at k * 128: 8 K-rows form a
+//     1024-byte atom, SBO = 1024 (the next 8 K-rows), and LBO = the panel
+//     size, 64 * 128 = 8192 bytes (the next 64 columns along N).
+//
+// Both are written as one formula: element (r, c) of a tile with column
+// panels of |panel| bytes has the plain offset
+//   o = (c / 64) * panel + r * 128 + (c % 64) * 2
+// (A has one panel), and lives at the swizzled offset
+//   o ^ (((o >> 7) & 7) << 4)
+// i.e. the 16-byte chunk index (bits 4-6) XOR the row within its 8-row atom
+// (bits 7-9): CUTLASS's Swizzle<3,4,3> on byte addresses. The hardware
+// applies the swizzle to absolute shared addresses, so every atom must
+// start 1024-byte aligned: the ring starts at RingBase(), stages and
+// operands are multiples of 1024 bytes apart, and the base offset field
+// (bits 49-51) stays 0.
+//
+// Descriptors (64 bits; addresses and offsets in 16-byte units):
+//   bits  0-13  start address >> 4
+//   bits 16-29  leading dimension byte offset >> 4   (A: 1, B: 8192 >> 4)
+//   bits 32-45  stride dimension byte offset >> 4    (1024 >> 4 = 64)
+//   bits 49-51  base offset                          (0: atoms aligned)
+//   bits 62-63  swizzle mode                         (1: 128-byte)
+// so the high word is 64 | 1 << 30 for both operands. The k-th k16 step
+// starts 32 bytes further along A's rows (start + 2: inside the first 128
+// bytes, so the address bits 7-9 that the swizzle reads do not change and
+// the base offset stays 0, as CUTLASS's and DeepGEMM's k advance does) and
+// 16 rows further down B's panels (start + 2048 >> 4 = 128: whole atoms).
+//
+// The accumulator is the kMma layout with every warp along M (layout.h):
+// wgmma's {d} register i of a warp is slot i.
+
+namespace {
+
+constexpr int64_t kSwizzleRow = 128;                              // bytes per swizzled row
+constexpr int64_t kSwizzleAtom = 1024;                            // 8 rows: the swizzle's period
+constexpr uint32_t kDescHigh = (kSwizzleAtom >> 4) | (1u << 30);  // SBO, 128B swizzle
+
+}  // namespace
+
+bool Lowering::SwizzleFits(const Shape& shape) const {
+  if (shape.rank != 2) return false;
+  const Layout l = MakeBlocked(shape, an_->threads, 8);
+  // One 16-byte run per thread and row (the run's chunk is swizzled as a
+  // whole), rows of consecutive slots 8-row atoms apart (their offsets keep
+  // the swizzle: multiples of 1024 bytes), no thread past the edge.
+  return l.spt[1] == 8 && l.group == 8 && l.spt[0] == 1 && l.reps[1] == 1 &&
+         l.tpc[1] * 8 == shape.dims[1] && l.tpc[0] % 8 == 0 && l.AllSlotsValid();
+}
+
+Reg Lowering::RingBase() {
+  if (ring_base_.valid()) return ring_base_;
+  const Reg smem = SharedBase();
+  PrologueScope ps(&code_);
+  const Reg t = NewReg(Repr::kI32);
+  ring_base_ = NewReg(Repr::kI32);
+  code_.Ins("add.u32", {t, smem, Opnd::Imm(kSwizzleAtom - 1)});
+  code_.Ins("and.b32", {ring_base_, t, Opnd::U64(0xFFFFFC00u)});  // -1024
+  return ring_base_;
+}
+
+Reg Lowering::SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base) {
+  const std::array<int64_t, 3> key = {layout, panel, base};
+  auto it = swizzled_addr_.find(key);
+  if (it != swizzled_addr_.end()) return it->second;
+  const Val row = ThreadBase(layout, 0), col = ThreadBase(layout, 1);
+  const Reg ring = RingBase();
+  PrologueScope ps(&code_);
+  const Reg r = ToReg(row, Repr::kI32), c = ToReg(col, Repr::kI32);
+  const Reg p = NewReg(Repr::kI32), o = NewReg(Repr::kI32), o2 = NewReg(Repr::kI32);
+  const Reg cl = NewReg(Repr::kI32), o3 = NewReg(Repr::kI32);
+  code_.Ins("shr.u32", {p, c, Opnd::Imm(6)});
+  code_.Ins("mul.lo.u32", {o, p, Opnd::Imm(panel)});
+  code_.Ins("mad.lo.u32", {o2, r, Opnd::Imm(kSwizzleRow), o});
+  code_.Ins("and.b32", {cl, c, Opnd::Imm(63)});
+  code_.Ins("mad.lo.u32", {o3, cl, Opnd::Imm(2), o2});
+  // o ^ (((o >> 7) & 7) << 4) == o ^ ((o >> 3) & 0x70)
+  const Reg x = NewReg(Repr::kI32), xm = NewReg(Repr::kI32), sw = NewReg(Repr::kI32);
+  code_.Ins("shr.u32", {x, o3, Opnd::Imm(3)});
+  code_.Ins("and.b32", {xm, x, Opnd::Imm(0x70)});
+  code_.Ins("xor.b32", {sw, o3, xm});
+  const Reg a = NewReg(Repr::kI32), out = NewReg(Repr::kI32);
+  code_.Ins("add.u32", {a, sw, ring});
+  code_.Ins("add.u32", {out, a, Opnd::Imm(base)});
+  swizzled_addr_[key] = out;
+  return out;
+}
+
+void Lowering::PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan) {
+  if (!an_->wgmma || plan->stages < 2) return;
+  const Layout& l = L(an_->values[dot.results[0]].layout);
+  if (l.kind != Layout::Kind::kMma || l.warps_n != 1 || l.tiles_m != 1) return;
+  const Shape sa = ShapeOf(TypeOf(dot.operands[0])), sb = ShapeOf(TypeOf(dot.operands[1]));
+  const int64_t m = l.shape.dims[0], k = sa.dims[1], n = l.shape.dims[1];
+  if (!WgmmaShape(l.shape, plan->dtype, k, an_->threads)) return;
+  if (!SwizzleFits(sa) || !SwizzleFits(sb)) return;
+  plan->wgmma = true;
+  plan->panel_a = m * kSwizzleRow;  // K = 64: one panel
+  plan->panel_b = k * kSwizzleRow;  // 64 K-rows of 64 columns
+  plan->offset_a = 0;
+  plan->offset_b = static_cast<uint32_t>(m * k * 2);  // a multiple of 1024
+  plan->stage_bytes = plan->offset_b + k * n * 2;     // likewise
+  const ir::Block& body = loop.regions[0];
+  const ir::Op& yield = body.ops.back();
+  if (dot.operands.size() > 2 && yield.code == ir::OpCode::kYield) {
+    for (size_t j = 0; j + 1 < body.args.size() && j < yield.operands.size(); ++j) {
+      if (body.args[1 + j] == dot.operands[2] && yield.operands[j] == dot.results[0]) {
+        plan->acc_in_place =
+            UsesIn(body, dot.operands[2]) == 1 && UsesIn(body, dot.results[0]) == 1;
+      }
+    }
+  }
+  // One group in flight lets the tensor cores run through the next
+  // iteration's barrier and copy issue, at the cost of one iteration of
+  // copy lookahead (STAGES = 3: copies one iteration ahead, about a
+  // thousand cycles of wgmma at 128x128x64 with two blocks per SM).
+  plan->pending = plan->acc_in_place && plan->stages >= 3 ? 1 : 0;
+  plan->lookahead = plan->stages - 1 - plan->pending;
+}
+
+Status Lowering::WgmmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
+  const Pipeline& p = *pipeline_;
+  const Layout& l = L(layout);
+  const int64_t n = l.shape.dims[1];
+  const int64_t k = TypeOf(op.operands[0]).dims[1].value;
+  uses_mma_ = true;
+  uses_wgmma_ = true;
+  code_.Comment("dot on stage of the pipelined loop: wgmma m64n" + std::to_string(n) + "k16");
+  // wgmma accumulates in place (its C and D are the same registers): a
+  // fresh copy unless the registers are the carried accumulator's own.
+  Regs d(acc.size());
+  for (size_t s = 0; s < acc.size(); ++s) {
+    const Val v = acc[s];
+    bool own = p.acc_in_place && v.is_plain() && v.reg.cls == RegClass::kF32;
+    for (size_t t = 0; own && t < s; ++t) own = !(d[t] == v.reg);
+    if (own) {
+      d[s] = v.reg;
+    } else {
+      d[s] = NewReg(Repr::kF32);
+      code_.Ins("mov.f32", {d[s], O(v, Repr::kF32)});
+    }
+  }
+  // Per thread, once: its warpgroup's 64 rows of A, the operands' bases.
+  Reg base_a, base_b, high, scale_d;
+  {
+    const Reg tid = Tid(), ring = RingBase();
+    PrologueScope ps(&code_);
+    const Reg wg = NewReg(Repr::kI32), t = NewReg(Repr::kI32);
+    base_a = NewReg(Repr::kI32);
+    base_b = NewReg(Repr::kI32);
+    high = NewReg(Repr::kI32);
+    scale_d = NewReg(Repr::kPred);
+    code_.Ins("shr.u32", {wg, tid, Opnd::Imm(7)});
+    code_.Ins("mad.lo.u32", {t, wg, Opnd::Imm(64 * kSwizzleRow), ring});
+    code_.Ins("add.u32", {base_a, t, Opnd::Imm(p.offset_a)});
+    code_.Ins("add.u32", {base_b, ring, Opnd::Imm(p.offset_b)});
+    code_.Ins("mov.b32", {high, Opnd::U64(kDescHigh)});
+    // scale-d = true: D = A * B + D.
+    code_.Ins("setp.ne.u32", {scale_d, Opnd::Imm(1), Opnd::Imm(0)});
+  }
+  const Reg stage = NewReg(Repr::kI32);
+  code_.Ins("mul.lo.u32", {stage, p.slot, Opnd::Imm(p.stage_bytes)});
+  auto descriptor = [&](Reg base, int64_t lbo) {
+    const Reg a = NewReg(Repr::kI32), a4 = NewReg(Repr::kI32), lo = NewReg(Repr::kI32);
+    const Reg desc = NewReg(Repr::kI64);
+    code_.Ins("add.u32", {a, base, stage});
+    code_.Ins("shr.u32", {a4, a, Opnd::Imm(4)});
+    code_.Ins("or.b32", {lo, a4, Opnd::Imm((lbo >> 4) << 16)});
+    code_.Ins("mov.b64", {desc, Opnd::Vec({lo, high})});
+    return desc;
+  };
+  const Reg desc_a = descriptor(base_a, 16);  // LBO unused: 1 (16 bytes)
+  const Reg desc_b = descriptor(base_b, p.panel_b);
+  const std::string mma = "wgmma.mma_async.sync.aligned.m64n" + std::to_string(n) + "k16.f32." +
+                          (dt == DType::kF16 ? "f16.f16" : "bf16.bf16");
+  // Orders the accumulator registers' earlier writes (moves, the previous
+  // iteration's group) before the wgmmas read them.
+  code_.Ins("wgmma.fence.sync.aligned", {});
+  for (int64_t kk = 0; kk < k / 16; ++kk) {
+    Reg da = desc_a, db = desc_b;
+    if (kk > 0) {
+      da = NewReg(Repr::kI64);
+      db = NewReg(Repr::kI64);
+      code_.Ins("add.s64", {da, desc_a, Opnd::Imm(kk * 32 >> 4)});
+      code_.Ins("add.s64", {db, desc_b, Opnd::Imm(kk * 16 * kSwizzleRow >> 4)});
+    }
+    // imm-scale-a = imm-scale-b = 1; imm-trans-a = 0 (A K-major),
+    // imm-trans-b = 1 (B N-major).
+    code_.Ins(mma, {Opnd::List(d), da, db, scale_d, Opnd::Imm(1), Opnd::Imm(1), Opnd::Imm(0),
+                    Opnd::Imm(1)});
+  }
+  code_.Ins("wgmma.commit_group.sync.aligned", {});
+  // The copies for a later iteration overlap this group (pipeline.cc).
+  HRT_RETURN_IF_ERROR(IssueStage(p, p.issue, Val::Of(p.ahead), p.ahead_ok));
+  code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(p.pending)});
+  Vals out(d.size());
+  for (size_t s = 0; s < d.size(); ++s) out[s] = Val::Of(d[s]);
   return DefineTile(op.results[0], layout, std::move(out));
 }
 

@@ -199,7 +199,9 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
             " threads per block; the device allows " +
             std::to_string(std::min<uint32_t>(1024, options.limits.max_threads_per_block)));
   }
-  HRT_ASSIGN_OR_RETURN(Analysis an, Analyze(kernel, threads));
+  // wgmma exists on sm_90a only (not sm_90, not the sm_100 family).
+  const bool wgmma = target.sm == 90 && target.arch_specific;
+  HRT_ASSIGN_OR_RETURN(Analysis an, Analyze(kernel, threads, wgmma));
   if (an.estimated_registers > options.limits.max_registers_per_thread) {
     return Status(hrt::Code::kUnsupported,
                   "kernel '" + name + "' config " + cfg + " keeps about " +
@@ -254,17 +256,20 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
   // Matmul kernels hide their latencies with a second resident block; ask
   // ptxas to budget registers for two when their shared memory allows it
   // (measured on H100: +20% for the default gemm config).
+  // wgmma needs its whole accumulator in registers at once: it asks only
+  // when the estimate fits the 64K-register file twice over.
   // Other kernels are memory-bound: they ask for at least 1024 resident
   // threads (registers capped at 64), the bytes in flight that keep HBM
-  // busy. Measured on H100 (bench/results/2026-11-25-h100-session6): two
+  // busy. Measured on H100 (bench/results/2026-11-25-session6): two
   // resident 512-thread blocks instead of one made the row kernels at
   // 16384x8192 1.2-1.6x faster. A MIN_BLOCKS tunable says how many instead.
   int64_t blocks = 1;
   if (min_blocks > 0) {
     blocks = min_blocks;
   } else if (lowering.uses_mma()) {
+    const uint32_t register_budget = lowering.uses_wgmma() ? 64 * 1024 : 80 * 1024;
     const bool two_fit = threads <= 512 && 2 * shared <= options.limits.max_shared_bytes &&
-                         an.estimated_registers * threads * 2 <= 80 * 1024;
+                         an.estimated_registers * threads * 2 <= register_budget;
     blocks = two_fit ? 2 : 1;
   } else {
     blocks = (1024 + threads - 1) / threads;

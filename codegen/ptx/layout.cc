@@ -90,7 +90,7 @@ Layout MakeBlocked(const Shape& shape, uint32_t threads, int64_t vec) {
   return l;
 }
 
-std::optional<Layout> MakeMma(const Shape& shape, uint32_t threads) {
+std::optional<Layout> MakeMma(const Shape& shape, uint32_t threads, int64_t warps_m) {
   if (shape.rank != 2 || threads % 32 != 0) return std::nullopt;
   const int64_t m = shape.dims[0], n = shape.dims[1];
   const int64_t warps = threads / 32;
@@ -99,7 +99,7 @@ std::optional<Layout> MakeMma(const Shape& shape, uint32_t threads) {
   int64_t best_wm = 0;
   int64_t best_score = 0;
   for (int64_t wm = 1; wm <= warps; ++wm) {
-    if (warps % wm != 0) continue;
+    if (warps % wm != 0 || (warps_m != 0 && wm != warps_m)) continue;
     const int64_t wn = warps / wm;
     if (m % (16 * wm) != 0 || n % (8 * wn) != 0) continue;
     const int64_t tile_m = m / wm, tile_n = n / wn;

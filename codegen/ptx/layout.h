@@ -17,6 +17,10 @@
 // - Mma (dot results): the accumulator fragment of mma.m16n8k16, warps tiling
 //   the [M, N] block as warps_m x warps_n, each warp owning tiles_m x tiles_n
 //   16x8 tiles. Lane l holds rows l/4 and l/4 + 8, columns 2*(l%4) + {0, 1}.
+//   The accumulator of wgmma.m64nNk16 (sm_90a) is this layout with
+//   warps_m = warps, warps_n = 1, tiles_m = 1: warp w of warpgroup g owns
+//   rows 64g + 16w .. +15, its N/8 fragments ordered along N, which is the
+//   register order wgmma's {d} list uses.
 #pragma once
 
 #include <array>
@@ -77,8 +81,10 @@ struct Layout {
 // |vec| elements per thread along the last dim.
 Layout MakeBlocked(const Shape& shape, uint32_t threads, int64_t vec);
 // The mma.m16n8k16 accumulator layout of [M, N], or nullopt when the warps
-// cannot tile it (M a multiple of 16 * warps_m, N of 8 * warps_n).
-std::optional<Layout> MakeMma(const Shape& shape, uint32_t threads);
+// cannot tile it (M a multiple of 16 * warps_m, N of 8 * warps_n). A nonzero
+// |warps_m| fixes the warp grid (warps_m x warps/warps_m) instead of picking
+// the squarest warp tile.
+std::optional<Layout> MakeMma(const Shape& shape, uint32_t threads, int64_t warps_m = 0);
 
 class LayoutTable {
  public:

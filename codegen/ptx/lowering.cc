@@ -440,12 +440,7 @@ Status Lowering::LowerLoop(const ir::Op& op, uint32_t depth) {
   code_.BranchIf(more, false, top, true);
   code_.Label(end);
   MarkAllDirty();
-  if (pipe) {
-    // Copies for iterations past the end were predicated off; drain the
-    // rest before the buffers' memory is used for anything else.
-    code_.Ins("cp.async.wait_group", {Opnd::Imm(0)});
-    Barrier();
-  }
+  if (pipe) PipelineDrain(pipe);
 
   for (size_t j = 0; j < n; ++j) {
     if (carried[j].layout == kNoLayout) {

@@ -46,6 +46,7 @@ class Lowering {
   uint32_t shared_bytes() const;
   bool uses_fmod() const { return uses_fmod_; }
   bool uses_mma() const { return uses_mma_; }
+  bool uses_wgmma() const { return uses_wgmma_; }
 
   // ---- elementwise.cc: one element. Inputs and result in the register
   // representation of their dtype (see types.h).
@@ -194,9 +195,34 @@ class Lowering {
   // Copies a load's tile from global memory into shared memory at byte
   // offset |base| (+ |stage_offset| when valid), row pitch |pitch|. Elements
   // are copied only where |pred| holds. |async|: cp.async for aligned
-  // contiguous runs (the caller commits and waits).
+  // contiguous runs (the caller commits and waits). A nonzero |panel| puts
+  // the tile in wgmma's 128-byte swizzled layout instead, |base| counting
+  // from RingBase() (see SwizzledAddr).
   Status StageLoad(const ir::Op& load, ir::DType dtype, uint32_t base, int64_t pitch,
-                   Reg stage_offset, Val pred, bool async);
+                   Reg stage_offset, Val pred, bool async, int64_t panel = 0);
+  // The fast path of a staged load (pipeline.cc): one uniform test per
+  // tile that every element is in bounds (|pred| and the mask hold
+  // everywhere) and every 16-byte run is aligned and contiguous; then each
+  // thread's runs are at constant offsets from its own first one.
+  struct TileCopy {
+    Val ok = Val::Const(0);  // uniform; constant 0: no fast path
+    Reg thread_addr;         // global address of the thread's slot 0 (b64)
+    // Per tensor dim and access dim: index step (constant lin).
+    std::array<std::array<int32_t, ir::kMaxRank>, ir::kMaxRank> lin{};
+  };
+  Result<TileCopy> PlanTileCopy(const ir::Op& load, LayoutId layout, ir::DType dtype, Val pred);
+  // The global address of slot |slot| in the fast path (|*imm| bytes added
+  // by the access itself).
+  Reg TileCopyAddress(const TileCopy& tc, const ir::Op& load, LayoutId layout, ir::DType dtype,
+                      int64_t slot, int64_t* imm);
+  using Point = std::array<Val, 4>;
+  // Pure or uniform |v| at coordinate |at| of a rank-|rank| tile
+  // (right-aligned broadcast): uniform when |at| is.
+  Result<Val> ValueAt(ir::ValueId v, uint32_t rank, const Point& at);
+  // A predicate that |mask| holds at every element of the box of extents
+  // |box| from |origin| (uniform when |origin| is), or constant 0 when that
+  // cannot be shown cheaply.
+  Result<Val> AllTrue(ir::ValueId mask, const Shape& box, const Point& origin, uint32_t depth);
   // One element of |dtype| from shared memory, as f32.
   Reg LoadSharedF32(ir::DType dtype, Reg addr, int64_t offset);
   Status MmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
@@ -207,6 +233,20 @@ class Lowering {
   Reg LdmatrixBase(LayoutId acc_layout, bool is_a, int64_t pitch, uint32_t offset);
   static int64_t MmaPitchA(int64_t k) { return (k + 8) * 2; }
   static int64_t MmaPitchB(int64_t n) { return (n + 8) * 2; }
+  // wgmma (sm_90a) on the current stage of a pipelined loop (dot.cc).
+  Status WgmmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
+  // The 1024-byte aligned start of the pipeline ring in wgmma mode: the
+  // 128-byte swizzle is a function of address bits 4-9.
+  Reg RingBase();
+  // Per-thread shared address of the first element of the 16-byte run a
+  // thread holds in |layout| (the staged load's blocked layout) inside a
+  // swizzled tile at RingBase() + |base|: rows of 64 elements (128 bytes)
+  // in column panels of |panel| bytes, chunks permuted by the row (dot.cc).
+  Reg SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base);
+  // True when the staged load of |shape| can be written by StageLoad in
+  // the swizzled layout: every slot's offset from its thread's first slot
+  // keeps the swizzle (whole 8-row groups, within one 16-byte run).
+  bool SwizzleFits(const Shape& shape) const;
 
   // pipeline.cc: a loop whose body multiplies two tiles loaded in the same
   // iteration keeps STAGES copies of them in flight (cp.async into a ring
@@ -221,8 +261,22 @@ class Lowering {
     int64_t pitch_a = 0, pitch_b = 0;
     uint32_t offset_a = 0, offset_b = 0;  // stage 0 of each operand
     int64_t stage_bytes = 0;
+    // Iterations whose copies are in flight ahead of the current one.
+    int64_t lookahead = 1;
+    // wgmma (dot.cc): operands in the 128-byte swizzled layout from
+    // RingBase(); the iteration's copies are issued by the dot after its
+    // wgmmas, and |pending| wgmma groups stay in flight past it.
+    bool wgmma = false;
+    int64_t pending = 0;
+    int64_t panel_a = 0, panel_b = 0;
+    // The accumulator is a loop-carried value that only the dot reads and
+    // whose result only the yield reads: wgmma updates its registers in
+    // place, and they may stay in flight across the back edge.
+    bool acc_in_place = false;
     Reg slot;   // the stage the current iteration computes on
     Reg issue;  // the stage its copies go to
+    Reg ahead;  // the iteration those copies are for (wgmma: set per iteration)
+    Val ahead_ok;
   };
   // Fills |plan| (offsets excepted) when |loop| can be pipelined.
   bool PlanPipeline(const ir::Op& loop, Pipeline* plan);
@@ -231,6 +285,9 @@ class Lowering {
   Status PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step);
   Status PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step);
   void PipelineAdvance(Pipeline* p);
+  // After the loop: nothing in flight may outlive it.
+  void PipelineDrain(Pipeline* p);
+  void PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan);
   Status FmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
 
   // reuse.cc: a load repeated by a later loop over the same range takes the
@@ -283,6 +340,10 @@ class Lowering {
   std::map<std::array<int64_t, 6>, Val> flat_base_;
   std::map<std::array<int64_t, 6>, Reg> shared_addr_;
   std::map<std::array<int64_t, 4>, Reg> ldmatrix_base_;
+  std::map<std::array<int64_t, 3>, Reg> swizzled_addr_;
+  // PlanTileCopy's loop invariants per load: thread offset, run alignment.
+  std::map<const ir::Op*, std::pair<Reg, Val>> tile_copy_inv_;
+  Reg ring_base_;
   std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered
   uint32_t pipe_bytes_ = 0;                      // ring buffers, at offset 0
@@ -302,6 +363,7 @@ class Lowering {
   std::array<bool, 3> dirty_{};
   bool uses_fmod_ = false;
   bool uses_mma_ = false;
+  bool uses_wgmma_ = false;
 };
 
 }  // namespace hrt::ptx

@@ -15,6 +15,21 @@
 // computes (only pure index arithmetic on the induction variable and on
 // values from outside the loop). Elements that cannot be copied as aligned
 // 16-byte runs (edges, strided or misaligned views) are copied synchronously.
+//
+// wgmma (sm_90a, dot.cc) reads the stage asynchronously, so the order
+// changes: the copies of an iteration are issued by the dot right after
+// its wgmmas (which then overlap them), into the stage whose wgmma group is
+// known to be complete. With P = |pending| groups left in flight by each
+// dot, iteration i writes the stage of iteration i-1-P and copies for
+// i + L, L = STAGES-1-P (|lookahead|):
+//
+//   cp.async.wait_group L-1        the copies of iteration i have landed
+//   fence.proxy.async.shared::cta  ... and are visible to wgmma (async proxy)
+//   bar.sync                       ... for every thread; every warpgroup has
+//                                  waited for its groups up to i-1-P
+//   wgmma.fence, wgmma x K/16 on stage i % STAGES, wgmma.commit_group
+//   issue copies for i+L           into stage (i+L) % STAGES = (i-1-P) % STAGES
+//   wgmma.wait_group P
 #include <algorithm>
 
 #include "codegen/ir/verifier.h"
@@ -85,6 +100,8 @@ bool Lowering::PlanPipeline(const ir::Op& loop, Pipeline* plan) {
     plan->offset_a = 0;
     plan->offset_b = Align16(m * plan->pitch_a);
     plan->stage_bytes = plan->offset_b + Align16(k * plan->pitch_b);
+    plan->lookahead = stages - 1;
+    PlanWgmma(loop, op, plan);
     return true;
   }
   return false;
@@ -97,7 +114,8 @@ void Lowering::PlanPipelines(const ir::Block& block, uint32_t depth) {
     Pipeline p;
     if (PlanPipeline(op, &p)) {
       // Loops run one after another: every ring starts at offset 0.
-      const int64_t bytes = p.stages * p.stage_bytes;
+      // wgmma: slack to align the ring to 1024 bytes at run time.
+      const int64_t bytes = p.stages * p.stage_bytes + (p.wgmma ? 1024 : 0);
       if (bytes <= (int64_t{1} << 30)) {
         pipe_bytes_ = std::max(pipe_bytes_, static_cast<uint32_t>(bytes));
         pipelines_[&op] = p;
@@ -117,8 +135,10 @@ Status Lowering::IssueStage(const Pipeline& p, Reg stage, Val iv, Val pred) {
   cse_.emplace_back();
   const Reg off = NewReg(Repr::kI32);
   code_.Ins("mul.lo.u32", {off, stage, Opnd::Imm(p.stage_bytes)});
-  Status s = StageLoad(*p.load_a, p.dtype, p.offset_a, p.pitch_a, off, pred, true);
-  if (s.ok()) s = StageLoad(*p.load_b, p.dtype, p.offset_b, p.pitch_b, off, pred, true);
+  Status s = StageLoad(*p.load_a, p.dtype, p.offset_a, p.pitch_a, off, pred, true, p.panel_a);
+  if (s.ok()) {
+    s = StageLoad(*p.load_b, p.dtype, p.offset_b, p.pitch_b, off, pred, true, p.panel_b);
+  }
   memo_.pop_back();
   cse_.pop_back();
   values_[ivv] = saved;
@@ -131,12 +151,12 @@ Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step) {
   p->slot = NewReg(Repr::kI32);
   p->issue = NewReg(Repr::kI32);
   code_.Ins("mov.b32", {p->slot, Opnd::Imm(0)});
-  code_.Ins("mov.b32", {p->issue, Opnd::Imm(p->stages - 1)});
+  code_.Ins("mov.b32", {p->issue, Opnd::Imm(p->lookahead)});
   const Reg lo64 = NewReg(Repr::kI64), st64 = NewReg(Repr::kI64), hi64 = NewReg(Repr::kI64);
   code_.Ins("cvt.s64.s32", {lo64, O(lo, Repr::kI32)});
   code_.Ins("cvt.s64.s32", {st64, O(step, Repr::kI32)});
   code_.Ins("cvt.s64.s32", {hi64, O(hi, Repr::kI32)});
-  for (int64_t j = 0; j + 1 < p->stages; ++j) {
+  for (int64_t j = 0; j < p->lookahead; ++j) {
     const Reg t64 = NewReg(Repr::kI64), in = NewReg(Repr::kPred), iv = NewReg(Repr::kI32);
     const Reg stage = NewReg(Repr::kI32);
     code_.Ins("mad.lo.s64", {t64, st64, Opnd::Imm(j), lo64});
@@ -149,17 +169,284 @@ Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step) {
 }
 
 Status Lowering::PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step) {
-  code_.Ins("cp.async.wait_group", {Opnd::Imm(p->stages - 2)});
+  code_.Ins("cp.async.wait_group", {Opnd::Imm(p->lookahead - 1)});
+  // cp.async and st.shared write through the generic proxy; wgmma reads
+  // through the async proxy. Each thread fences its own (completed) writes
+  // before the barrier publishes them.
+  if (p->wgmma) code_.Ins("fence.proxy.async.shared::cta", {});
   Barrier();
   const Reg iv64 = NewReg(Repr::kI64), st64 = NewReg(Repr::kI64), hi64 = NewReg(Repr::kI64);
   const Reg t64 = NewReg(Repr::kI64), in = NewReg(Repr::kPred), ahead = NewReg(Repr::kI32);
   code_.Ins("cvt.s64.s32", {iv64, iv});
   code_.Ins("cvt.s64.s32", {st64, O(step, Repr::kI32)});
   code_.Ins("cvt.s64.s32", {hi64, O(hi, Repr::kI32)});
-  code_.Ins("mad.lo.s64", {t64, st64, Opnd::Imm(p->stages - 1), iv64});
+  code_.Ins("mad.lo.s64", {t64, st64, Opnd::Imm(p->lookahead), iv64});
   code_.Ins("setp.lt.s64", {in, t64, hi64});
   code_.Ins("cvt.u32.u64", {ahead, t64});
+  if (p->wgmma) {
+    // Issued by the dot, after its wgmmas.
+    p->ahead = ahead;
+    p->ahead_ok = Val::Of(in);
+    return Status::Ok();
+  }
   return IssueStage(*p, p->issue, Val::Of(ahead), Val::Of(in));
+}
+
+// ---- Fast path of the staged copies -----------------------------------------
+//
+// The loads of a pipelined loop are typically pure index arithmetic: every
+// index and mask operand an affine function of the tile coordinates with
+// constant steps (the analysis' lin). Then one uniform test per tile says
+// whether the tile is entirely inside the tensor: the mask at its extreme
+// corners, the indices not wrapping, the runs aligned. Interior tiles
+// (all but the edges) then copy every 16-byte run unpredicated from the
+// thread's first address plus compile-time multiples of the strides.
+
+namespace {
+
+constexpr int64_t kMaxI32 = 2147483647;
+
+}  // namespace
+
+Result<Val> Lowering::ValueAt(ir::ValueId v, uint32_t rank, const Point& coord) {
+  const ValueFacts& f = an_->values[v];
+  if (f.kind == ValueKind::kUniform) return Uniform(v);
+  Shape ones;
+  ones.rank = rank;
+  for (uint32_t d = 0; d < rank; ++d) ones.dims[d] = 1;
+  Coords at;
+  at.layout = an_->layouts.Add(MakeBlocked(ones, an_->threads, 1));  // one slot
+  at.rank = rank;
+  at.selection = false;
+  for (uint32_t d = 0; d < rank; ++d) at.explicit_dims[d] = {coord[d]};
+  HRT_ASSIGN_OR_RETURN(Vals out, Realize(v, OperandCoords(at, rank, v)));
+  if (out.size() != 1) return Internal("one-slot layout with several slots");
+  return out[0];
+}
+
+Result<Val> Lowering::AllTrue(ir::ValueId mask, const Shape& shape, const Point& origin,
+                              uint32_t depth) {
+  const ValueFacts& f = an_->values[mask];
+  if (f.kind == ValueKind::kUniform) return Uniform(mask);
+  if (f.kind != ValueKind::kPure || !f.def || depth > 16) return Val::Const(0);
+  const ir::Op& op = *f.def;
+  if (op.code == ir::OpCode::kAnd && ElemType(mask) == ir::DType::kBool) {
+    HRT_ASSIGN_OR_RETURN(Val a, AllTrue(op.operands[0], shape, origin, depth + 1));
+    if (a.is_const() && a.off == 0) return a;
+    HRT_ASSIGN_OR_RETURN(Val b, AllTrue(op.operands[1], shape, origin, depth + 1));
+    return And(a, b);
+  }
+  const bool less = op.code == ir::OpCode::kLt || op.code == ir::OpCode::kLe;
+  const bool more = op.code == ir::OpCode::kGt || op.code == ir::OpCode::kGe;
+  if (!less && !more) return Val::Const(0);
+  // x < y, x <= y (y > x, y >= x): one side constant over the tile, the
+  // other affine; i32 only (signed compares, as Compare emits them).
+  ir::ValueId lo = op.operands[less ? 0 : 1], hi = op.operands[less ? 1 : 0];
+  const bool strict = op.code == ir::OpCode::kLt || op.code == ir::OpCode::kGt;
+  if (ElemType(lo) != ir::DType::kI32 || ElemType(hi) != ir::DType::kI32) return Val::Const(0);
+  std::array<int32_t, 4> llo{}, lhi{};
+  bool lo_flat = true, hi_flat = true;
+  for (uint32_t e = 0; e < shape.rank; ++e) {
+    llo[e] = LinAlong(*an_, k_, lo, shape.rank, e);
+    lhi[e] = LinAlong(*an_, k_, hi, shape.rank, e);
+    if (llo[e] == kLinUnknown || lhi[e] == kLinUnknown) return Val::Const(0);
+    lo_flat = lo_flat && llo[e] == 0;
+    hi_flat = hi_flat && lhi[e] == 0;
+  }
+  if (!lo_flat && !hi_flat) return Val::Const(0);
+  for (ir::ValueId v : {lo, hi}) {  // evaluated at single points below
+    const ValueKind kind = an_->values[v].kind;
+    if (kind != ValueKind::kPure && kind != ValueKind::kUniform) return Val::Const(0);
+  }
+  // The varying side z: its smallest element is at corner cmin, its
+  // largest D further; no element wraps when z(cmin) <= INT32_MAX - D.
+  const bool z_is_lo = !lo_flat;
+  const ir::ValueId z = z_is_lo ? lo : hi, w = z_is_lo ? hi : lo;
+  const std::array<int32_t, 4>& lz = z_is_lo ? llo : lhi;
+  Point cmin = origin;
+  int64_t span = 0;
+  for (uint32_t e = 0; e < shape.rank; ++e) {
+    if (lz[e] < 0) cmin[e].off += shape.dims[e] - 1;
+    span += (lz[e] >= 0 ? lz[e] : -int64_t{lz[e]}) * (shape.dims[e] - 1);
+  }
+  if (span > kMaxI32) return Val::Const(0);
+  HRT_ASSIGN_OR_RETURN(Val zmin, ValueAt(z, shape.rank, cmin));
+  HRT_ASSIGN_OR_RETURN(Val wv, ValueAt(w, shape.rank, origin));
+  const Reg zr = ToReg(zmin, Repr::kI32), wr = ToReg(wv, Repr::kI32);
+  Val ok = Val::Const(1);
+  Reg zx = zr;  // the extreme of z that decides
+  if (span > 0) {
+    const Reg nowrap = NewReg(Repr::kPred);
+    code_.Ins("setp.le.s32", {nowrap, zr, Opnd::Imm(kMaxI32 - span)});
+    ok = Val::Of(nowrap);
+    if (z_is_lo) {  // every z below w: the largest z
+      zx = NewReg(Repr::kI32);
+      code_.Ins("add.s32", {zx, zr, Opnd::Imm(span)});
+    }
+  }
+  const Reg c = NewReg(Repr::kPred);
+  const char* cmp = strict ? "setp.lt.s32" : "setp.le.s32";
+  if (z_is_lo) {
+    code_.Ins(cmp, {c, zx, wr});
+  } else {  // w below every z: the smallest z
+    code_.Ins(cmp, {c, wr, zx});
+  }
+  return And(ok, Val::Of(c));
+}
+
+Result<Lowering::TileCopy> Lowering::PlanTileCopy(const ir::Op& load, LayoutId layout,
+                                                  ir::DType dtype, Val pred) {
+  TileCopy tc;
+  const auto pi = static_cast<uint32_t>(load.ints[0]);
+  const uint32_t rank = k_.params[pi].rank;
+  const Shape shape = ShapeOf(TypeOf(load.results[0]));
+  const Layout& l = L(layout);
+  const int64_t esz = ir::DTypeSize(dtype);
+  if (shape.rank == 0 || shape.rank > 4 || rank > 4 || !l.AllSlotsValid() || l.group * esz != 16) {
+    return tc;
+  }
+  // Indices: i32, affine with non-negative steps (the tile's first element
+  // is every index's smallest), not wrapping inside the tile.
+  Val ok = pred;
+  Point corner0;
+  corner0.fill(Val::Const(0));
+  std::vector<Val> first(rank);
+  std::vector<ir::DType> types(rank);
+  for (uint32_t d = 0; d < rank; ++d) {
+    const ir::ValueId v = load.operands[d];
+    types[d] = ElemType(v);
+    const ValueKind kind = an_->values[v].kind;
+    if (types[d] != ir::DType::kI32) return tc;
+    if (kind != ValueKind::kPure && kind != ValueKind::kUniform) return tc;
+    int64_t span = 0;
+    for (uint32_t e = 0; e < shape.rank; ++e) {
+      const int32_t lin = LinAlong(*an_, k_, v, shape.rank, e);
+      if (lin == kLinUnknown || lin < 0) return tc;
+      tc.lin[d][e] = lin;
+      span += int64_t{lin} * (shape.dims[e] - 1);
+    }
+    if (span > kMaxI32) return tc;
+    HRT_ASSIGN_OR_RETURN(first[d], ValueAt(v, shape.rank, corner0));
+    if (span > 0 && !first[d].is_const()) {
+      const Reg nowrap = NewReg(Repr::kPred);
+      code_.Ins("setp.le.s32", {nowrap, ToReg(first[d], Repr::kI32), Opnd::Imm(kMaxI32 - span)});
+      ok = And(ok, Val::Of(nowrap));
+    } else if (span > 0 && first[d].off > kMaxI32 - span) {
+      return tc;
+    }
+  }
+  if (load.ints[1] == 1) {
+    HRT_ASSIGN_OR_RETURN(Val all, AllTrue(load.operands.back(), shape, corner0, 0));
+    if (all.is_const() && all.off == 0) return tc;
+    ok = And(ok, all);
+  }
+  // Runs: contiguous (stride 1 along the last tensor dim), the first one
+  // 16-byte aligned, and every other one a multiple of 16 bytes away: each
+  // non-last access dim moves each index by lin * stride * esz bytes per
+  // step (the last access dim moves in whole runs, 16 bytes).
+  const Reg corner = Address(pi, dtype, first, types);
+  const Reg low = NewReg(Repr::kI64), aligned = NewReg(Repr::kPred);
+  code_.Ins("and.b64", {low, corner, Opnd::Imm(15)});
+  code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
+  ok = And(ok, Val::Of(aligned));
+  ok = And(ok, Val::Of(StrideIsOne(pi, rank - 1)));
+  // Loop invariants, once per load: the other runs' alignment, and the
+  // thread's first element as an offset from the tile's first element
+  // (sum over dims of its coordinate steps times the stride).
+  auto inv = tile_copy_inv_.find(&load);
+  if (inv == tile_copy_inv_.end()) {
+    std::vector<Val> tb(shape.rank);
+    for (uint32_t e = 0; e < shape.rank; ++e) tb[e] = ThreadBase(layout, e);
+    std::vector<Reg> steps(rank);
+    for (uint32_t d = 0; d < rank; ++d) steps[d] = ElementStep(pi, d, esz);
+    PrologueScope ps(&code_);
+    Val runs = Val::Const(1);
+    Reg offset;
+    for (uint32_t d = 0; d < rank; ++d) {
+      for (uint32_t e = 0; e + 1 < shape.rank; ++e) {
+        if (tc.lin[d][e] == 0) continue;
+        const Reg b = NewReg(Repr::kI64), m = NewReg(Repr::kI64), p = NewReg(Repr::kPred);
+        code_.Ins("mul.lo.s64", {b, steps[d], Opnd::Imm(tc.lin[d][e])});
+        code_.Ins("and.b64", {m, b, Opnd::Imm(15)});
+        code_.Ins("setp.eq.u64", {p, m, Opnd::Imm(0)});
+        runs = And(runs, Val::Of(p));
+      }
+      // Explicit arithmetic (not Binary): its reuse of body registers would
+      // be wrong in the prologue.
+      Reg idx;
+      int64_t konst = 0;
+      for (uint32_t e = 0; e < shape.rank; ++e) {
+        const int32_t lin = tc.lin[d][e];
+        if (lin == 0) continue;
+        konst += int64_t{lin} * tb[e].off;
+        if (tb[e].is_const()) continue;
+        const Reg next = NewReg(Repr::kI32);
+        if (idx.valid()) {
+          code_.Ins("mad.lo.s32", {next, tb[e].reg, Opnd::Imm(lin), idx});
+        } else {
+          code_.Ins("mul.lo.s32", {next, tb[e].reg, Opnd::Imm(lin)});
+        }
+        idx = next;
+      }
+      if (!idx.valid() && konst == 0) continue;
+      const Reg w = NewReg(Repr::kI64), next = NewReg(Repr::kI64);
+      if (idx.valid()) {
+        const Reg i = NewReg(Repr::kI32);
+        code_.Ins("add.s32", {i, idx, Opnd::Imm(static_cast<int32_t>(konst))});
+        code_.Ins("cvt.s64.s32", {w, i});
+      } else {
+        code_.Ins("mov.b64", {w, Opnd::Imm(konst)});
+      }
+      if (offset.valid()) {
+        code_.Ins("mad.lo.s64", {next, w, steps[d], offset});
+      } else {
+        code_.Ins("mul.lo.s64", {next, w, steps[d]});
+      }
+      offset = next;
+    }
+    inv = tile_copy_inv_.emplace(&load, std::make_pair(offset, runs)).first;
+  }
+  const Reg offset = inv->second.first;
+  ok = And(ok, inv->second.second);
+  tc.thread_addr = corner;
+  if (offset.valid()) {
+    tc.thread_addr = NewReg(Repr::kI64);
+    code_.Ins("add.s64", {tc.thread_addr, corner, offset});
+  }
+  tc.ok = ok;
+  return tc;
+}
+
+Reg Lowering::TileCopyAddress(const TileCopy& tc, const ir::Op& load, LayoutId layout,
+                              ir::DType dtype, int64_t slot, int64_t* imm) {
+  const auto pi = static_cast<uint32_t>(load.ints[0]);
+  const uint32_t rank = k_.params[pi].rank;
+  const Layout& l = L(layout);
+  const int64_t esz = ir::DTypeSize(dtype);
+  Reg addr = tc.thread_addr;
+  *imm = 0;
+  for (uint32_t d = 0; d < rank; ++d) {
+    int64_t delta = 0;
+    for (uint32_t e = 0; e < l.shape.rank; ++e) delta += tc.lin[d][e] * l.SlotOffset(slot, e);
+    if (delta == 0) continue;
+    if (d + 1 == rank) {  // stride 1 on the fast path
+      *imm += delta * esz;
+      continue;
+    }
+    const Reg next = NewReg(Repr::kI64);
+    code_.Ins("mad.lo.s64", {next, ElementStep(pi, d, esz), Opnd::Imm(delta), addr});
+    addr = next;
+  }
+  return addr;
+}
+
+void Lowering::PipelineDrain(Pipeline* p) {
+  // The accumulators are read after the loop: no wgmma may still write them.
+  if (p->wgmma) code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(0)});
+  // Copies for iterations past the end were predicated off; drain the rest
+  // before the buffers' memory is used for anything else.
+  code_.Ins("cp.async.wait_group", {Opnd::Imm(0)});
+  Barrier();
 }
 
 void Lowering::PipelineAdvance(Pipeline* p) {

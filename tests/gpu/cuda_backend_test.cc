@@ -502,6 +502,38 @@ TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
   }
 }
 
+// Shapes with interior tiles (the copies' fast path) as well as edges, for
+// the configs that take wgmma on sm_90a (mma.sync elsewhere; f32 on FMA):
+// one group in flight with one and two iterations of copies ahead, none in
+// flight, m64n256, one warpgroup.
+TEST_F(CudaGpuTest, GemmLargerTilesMatchInterpreter) {
+  for (const Case& c : Cases({"", "STAGES=2", "STAGES=4", "BLOCK_N=256,STAGES=2",
+                              "BLOCK_M=64,BLOCK_N=64,WARPS=4", "BLOCK_M=64,WARPS=4,STAGES=4"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "gemm", c);
+    Rng rng(45);
+    struct Shape {
+      int64_t m, n, k;
+    };
+    for (Shape s : {Shape{256, 256, 256}, Shape{300, 200, 200}}) {
+      SCOPED_TRACE("M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
+                   " K=" + std::to_string(s.k));
+      KernelRun run(this);
+      Tensor& a = run.Add(c.dtype, {s.m, s.k});
+      Tensor& b = run.Add(c.dtype, {s.k, s.n});
+      Tensor& bias = run.Add(c.dtype, {s.n});
+      Tensor& out = run.Add(c.dtype, {s.m, s.n}, /*pad=*/3);
+      const auto av = a.host.FillUniform(rng, -1, 1);
+      const auto bv = b.host.FillUniform(rng, -1, 1);
+      const auto biasv = bias.host.FillUniform(rng, -1, 1);
+      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
+      ExpectClose(c.dtype, out.host.Values(), run.InterpValues(3),
+                  ref::GemmRef(av, bv, biasv, s.m, s.n, s.k));
+      EXPECT_EQ(out.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
 // The runtime's path: the registered factory's device, launched through its
 // vtable twice (the second launch reuses the compiled kernel), on the
 // test's stream.

@@ -898,6 +898,70 @@ TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
   EXPECT_TRUE(Contains(ptx, "mul.rn.f32"));
 }
 
+size_t Count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(PtxEmit, GemmUsesWgmmaOnSm90a) {
+  for (const char* t : {"f16", "bf16"}) {
+    auto b = BindStandard("gemm", std::string("T=") + t);
+    ASSERT_TRUE(b.ok());
+    auto p = ptx::EmitKernel(*b, Options("sm_90a"));
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    const std::string& ptx = p->ptx;
+    // BLOCK_K = 64: four k16 steps, one m64n128 per warpgroup each.
+    EXPECT_EQ(
+        Count(ptx, std::string("wgmma.mma_async.sync.aligned.m64n128k16.f32.") + t + "." + t + " "),
+        4u);
+    EXPECT_FALSE(Contains(ptx, "mma.sync"));
+    EXPECT_FALSE(Contains(ptx, "ldmatrix"));
+    EXPECT_TRUE(Contains(ptx, "wgmma.fence.sync.aligned;"));
+    EXPECT_TRUE(Contains(ptx, "wgmma.commit_group.sync.aligned;"));
+    // STAGES = 3: one group in flight past each dot, none after the loop.
+    EXPECT_TRUE(Contains(ptx, "wgmma.wait_group.sync.aligned \t1;"));
+    EXPECT_TRUE(Contains(ptx, "wgmma.wait_group.sync.aligned \t0;"));
+    EXPECT_TRUE(Contains(ptx, "fence.proxy.async.shared::cta;"));
+    // Descriptor constants: high word SBO 1024 >> 4 | 128-byte swizzle;
+    // low word LBO 1 (A) and 8192 >> 4 (B).
+    EXPECT_TRUE(Contains(ptx, "0x40000040"));
+    EXPECT_TRUE(Contains(ptx, ", 65536;"));
+    EXPECT_TRUE(Contains(ptx, ", 33554432;"));
+    // Interior tiles: unpredicated 16-byte copies.
+    EXPECT_TRUE(Contains(ptx, "\n\tcp.async.cg.shared.global \t["));
+    // Three unpadded 32 KiB stages, 1 KiB to align them, the bias row.
+    EXPECT_EQ(p->shared_bytes, 3 * 32768u + 1024 + 128 * 4);
+    EXPECT_TRUE(Contains(ptx, ".minnctapersm 2"));
+
+    // sm_80, STAGES = 1 and BLOCK_K = 32 keep mma.sync.
+    auto a80 = ptx::EmitKernel(*b, Options("sm_80"));
+    ASSERT_TRUE(a80.ok());
+    EXPECT_FALSE(Contains(a80->ptx, "wgmma"));
+    for (const char* cfg : {",STAGES=1", ",BLOCK_K=32"}) {
+      auto c = BindStandard("gemm", std::string("T=") + t + cfg);
+      ASSERT_TRUE(c.ok());
+      const std::string q = MustEmit(*c);
+      EXPECT_FALSE(Contains(q, "wgmma")) << cfg;
+      EXPECT_TRUE(Contains(q, "mma.sync.aligned.m16n8k16")) << cfg;
+    }
+    // STAGES = 2: every group completes within its iteration.
+    auto two = BindStandard("gemm", std::string("T=") + t + ",STAGES=2");
+    ASSERT_TRUE(two.ok());
+    const std::string q = MustEmit(*two);
+    EXPECT_TRUE(Contains(q, "wgmma.mma_async"));
+    EXPECT_FALSE(Contains(q, "wgmma.wait_group.sync.aligned \t1;"));
+    // 128x256: m64n256, no second block (its accumulator alone is 128
+    // registers a thread).
+    auto wide = BindStandard("gemm", std::string("T=") + t + ",BLOCK_N=256,STAGES=2");
+    ASSERT_TRUE(wide.ok());
+    auto w = ptx::EmitKernel(*wide, Options("sm_90a"));
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    EXPECT_EQ(Count(w->ptx, "wgmma.mma_async.sync.aligned.m64n256k16"), 4u);
+    EXPECT_FALSE(Contains(w->ptx, ".minnctapersm"));
+  }
+}
+
 TEST(PtxEmit, TransposeGoesThroughSharedMemory) {
   auto b = BindText(kOpKernels, "shapes", "T=f32");
   ASSERT_TRUE(b.ok()) << b.status().message();
@@ -1333,6 +1397,34 @@ TEST(PtxLayout, MmaLayoutsOwnEveryElementOnce) {
     }
   }
   EXPECT_FALSE(ptx::MakeMma(S({16, 16, 16}), 128).has_value());
+}
+
+// The wgmma.m64nNk16 f32 accumulator (PTX ISA "Matrix fragments for
+// wgmma.mma_async"; CUTLASS's CLayout_64xN): warp w of a warpgroup, lane l,
+// register i hold row 16w + l/4 + 8 * ((i >> 1) & 1), column 2 * (l % 4) +
+// (i & 1) + 8 * (i >> 2). The mma layout with every warp along M must be
+// exactly that, warpgroup g owning rows 64g .. 64g + 63.
+TEST(PtxLayout, WgmmaAccumulatorIsTheMmaLayoutWithWarpsAlongM) {
+  for (uint32_t warps : {4u, 8u}) {
+    for (int64_t n : {64, 128, 256}) {
+      const int64_t m = 16 * warps;
+      auto l = ptx::MakeMma(S({m, n}), warps * 32, warps);
+      ASSERT_TRUE(l.has_value());
+      EXPECT_EQ(l->warps_m, warps);
+      EXPECT_EQ(l->warps_n, 1);
+      EXPECT_EQ(l->tiles_m, 1);
+      EXPECT_EQ(l->slots, n / 2);
+      for (int64_t t = 0; t < warps * 32; ++t) {
+        const int64_t g = t / 128, w = (t / 32) % 4, lane = t % 32;
+        for (int64_t i = 0; i < l->slots; ++i) {
+          const int64_t row = 64 * g + 16 * w + lane / 4 + 8 * ((i >> 1) & 1);
+          const int64_t col = 2 * (lane % 4) + (i & 1) + 8 * (i >> 2);
+          ASSERT_EQ(l->ThreadBase(t, 0) + l->SlotOffset(i, 0), row) << t << " " << i;
+          ASSERT_EQ(l->ThreadBase(t, 1) + l->SlotOffset(i, 1), col) << t << " " << i;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -135,11 +135,13 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
   const SearchSpace s = MustBuild(k, o);
   size_t want = 0, want_device = 0;
   for (int64_t bm : {16, 32, 64, 128}) {
-    for (int64_t bn : {16, 32, 64, 128}) {
+    for (int64_t bn : {16, 32, 64, 128, 256}) {
       for (int64_t bk : {16, 32, 64}) {
         for (int64_t w : {1, 2, 4, 8}) {
           for (int64_t st : {1, 2, 3, 4}) {
-            if (!(w * 256 <= bm * bn && bm * bn <= w * 4096 && st * (bm + bn) * bk * 4 <= 196608)) {
+            if (!(w * 256 <= bm * bn && bm * bn <= w * 4096 &&
+                  st * ((bm + bn) * bk * 2 + (bm + bk) * 16) <= 196608 &&
+                  (bm + bn) * bk * 4 <= 196608)) {
               continue;
             }
             const bool fits = st * (bm + bn) * bk * 2 <= 48 * 1024;
@@ -158,7 +160,7 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
   EXPECT_FALSE(s.sampled);
   EXPECT_EQ(s.valid, want);
   EXPECT_EQ(s.device_rejected, want_device);
-  EXPECT_EQ(s.cross_product, 4u * 4 * 3 * 4 * 4);
+  EXPECT_EQ(s.cross_product, 4u * 5 * 3 * 4 * 4);
   // WARPS * 256 <= BLOCK_M * BLOCK_N: 16x16 tiles allow one warp only.
   EXPECT_EQ(s.Find(Cfg("T=f16,BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=2,STAGES=1")),
             SearchSpace::npos);
@@ -221,12 +223,12 @@ TEST(SearchSpace, CapKeepsTheHeuristicAndSpacesTheRestEvenly) {
     EXPECT_EQ(s.coords[i], full.coords[want[i]]) << i;
   }
 
-  // Enumeration cap: every 7th point of 768 (768 / 100), plus the default.
+  // Enumeration cap: every 9th point of 960 (960 / 100), plus the default.
   SearchSpaceOptions few = Pins("T=f32");
   few.max_enumerated = 100;
   const SearchSpace e = MustBuild(k, few);
   EXPECT_TRUE(e.sampled);
-  EXPECT_EQ(e.cross_product, 768u);
+  EXPECT_EQ(e.cross_product, 960u);
   EXPECT_LE(e.enumerated, 101u);
   EXPECT_GE(e.enumerated, 100u);
   EXPECT_EQ(e.configs[e.heuristic].ToString(), full.configs[full.heuristic].ToString());
