@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/tuning/device_tuning.h"
 #include "runtime/tuning/output_check.h"
+#include "runtime/tuning/records.h"
 #include "runtime/tuning/search_space.h"
 
 namespace hrt {
@@ -84,6 +87,11 @@ class CudaTuningTest : public ::testing::TestWithParam<Case> {
   // the shapes, so later cases reuse the JIT work of earlier ones; tuning
   // records are per shape bucket, and every case has its own.
   static void SetUpTestSuite() { dir_ = new cache::testing::TempDir(); }
+
+ public:
+  static std::string CacheDir() { return dir_ ? dir_->path() : std::string(); }
+
+ protected:
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
@@ -242,6 +250,40 @@ class CudaTuningTest : public ::testing::TestWithParam<Case> {
 
 cache::testing::TempDir* CudaTuningTest::dir_ = nullptr;
 
+// What the serving tuner measured for |kernel| (every record in the
+// suite's store), next to the exhaustive pass's median: says why a search
+// settled where it did.
+void PrintServingMeasurements(const std::string& kernel,
+                              const std::map<std::string, uint64_t>& exhaustive_ns) {
+  cache::StoreOptions so;
+  so.dir = CudaTuningTest::CacheDir();
+  so.create = false;
+  auto store = cache::Store::Open(so);
+  if (!store.ok()) return;
+  auto entries = (*store)->List();
+  if (!entries.ok()) return;
+  std::set<std::string> seen;
+  for (const cache::EntryInfo& e : *entries) {
+    if (e.kind != cache::EntryKind::kTuningRecord || !seen.insert(e.key.Hex()).second) continue;
+    auto records = (*store)->Records(e.key);
+    if (!records.ok()) continue;
+    for (const cache::TuningRecord& r : *records) {
+      Result<tuning::Record> rec = tuning::DecodeRecord(r.data);
+      if (!rec.ok() || rec->context.kernel != kernel) continue;
+      std::vector<uint64_t> v = rec->measurement.samples_ns;
+      std::sort(v.begin(), v.end());
+      const std::string cfg = rec->measurement.config.ToString();
+      auto ex = exhaustive_ns.find(cfg);
+      std::printf(
+          "  [serving] %s kind %d %-40s %3zu samples, median %8.2f us, min %8.2f us | "
+          "exhaustive %8.2f us\n",
+          rec->context.bucket.c_str(), static_cast<int>(rec->measurement.kind), cfg.c_str(),
+          v.size(), v.empty() ? 0.0 : Us(v[v.size() / 2]), v.empty() ? 0.0 : Us(v.front()),
+          ex == exhaustive_ns.end() ? 0.0 : Us(ex->second));
+    }
+  }
+}
+
 TEST_P(CudaTuningTest, ServingTunerReachesTheExhaustiveBest) {
   const Case& c = GetParam();
   // 1. Exhaustive, on a runtime that does not tune.
@@ -278,6 +320,7 @@ TEST_P(CudaTuningTest, ServingTunerReachesTheExhaustiveBest) {
   uint64_t best_ns = UINT64_MAX;
   size_t failed = 0, wrong = 0;
   std::string first_wrong;
+  std::map<std::string, uint64_t> exhaustive_ns;  // by config
   for (size_t i = 0; i < space->size(); ++i) {
     const std::vector<uint8_t> out = Output(fixed, fixed_kernel, fixed_args, space->configs[i]);
     const std::string mismatch =
@@ -288,6 +331,7 @@ TEST_P(CudaTuningTest, ServingTunerReachesTheExhaustiveBest) {
       continue;
     }
     const uint64_t ns = Time(fixed_kernel, fixed_args, space->configs[i], timers);
+    exhaustive_ns[space->configs[i].ToString()] = ns;
     if (ns == UINT64_MAX) ++failed;
     if (ns < best_ns) {
       best_ns = ns;
@@ -380,6 +424,7 @@ TEST_P(CudaTuningTest, ServingTunerReachesTheExhaustiveBest) {
     }
   }
   EXPECT_LE(ratio, 1.05) << "tuned " << st.config << " vs exhaustive best " << best_text;
+  if (ratio > 1.05) PrintServingMeasurements(c.kernel, exhaustive_ns);
   for (hrt_timer_t* t : timers) hrt_timer_destroy(t);
 }
 
