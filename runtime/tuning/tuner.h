@@ -188,7 +188,8 @@ class Tuner {
     Phase phase = Phase::kUntouched;
     bool trusted = false;           // passed a check, here or in a seeding process
     std::vector<uint64_t> samples;  // newest last, at most max_samples
-    uint64_t median = 0;            // of |samples|; 0 when none
+    uint64_t median = 0;            // of |samples|; 0 when none (budget estimates)
+    uint64_t score = 0;             // Score(samples): what candidates are ranked by
     uint64_t check_ns = 0;          // time of its check run; 0 when unknown
     uint32_t in_flight = 0;         // measurement runs not yet reported
     uint64_t total_samples = 0;     // ever added (seeded ones included)
