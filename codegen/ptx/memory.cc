@@ -416,6 +416,19 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     }
   };
 
+  // A mask `index < bound` whose index steps by +1 along the last dim and
+  // whose bound is constant along it (every row kernel's `cols < n`): a run
+  // of consecutive slots is all active when its last slot is and the index
+  // did not wrap in between, one test instead of one per slot.
+  Vals monotone_index;
+  if (has_mask && group > 1) {
+    const ir::Op* m = an_->values[op.operands.back()].def;
+    if (m && m->code == ir::OpCode::kLt && ElemType(m->operands[0]) == DType::kI32 &&
+        LinAlong(*an_, k_, m->operands[0], access.rank, access.rank - 1) == 1 &&
+        LinAlong(*an_, k_, m->operands[1], access.rank, access.rank - 1) == 0) {
+      HRT_ASSIGN_OR_RETURN(monotone_index, At(m->operands[0], layout));
+    }
+  }
   for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(group)) {
     std::vector<Val> active(static_cast<size_t>(group));
     bool any = false;
@@ -434,7 +447,19 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     const Reg aligned = NewReg(Repr::kPred);
     code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
     Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
-    for (const Val& a : active) ok = And(ok, a);
+    if (!monotone_index.empty()) {
+      // A group lies in one row and is entirely inside or outside the tile:
+      // its first slot's validity is every slot's.
+      const size_t last = g0 + static_cast<size_t>(group) - 1;
+      const Reg no_wrap = NewReg(Repr::kPred);
+      code_.Ins("setp.ge.s32", {no_wrap, ToReg(monotone_index[last], Repr::kI32),
+                                O(monotone_index[g0], Repr::kI32)});
+      ok = And(ok, SlotValid(layout, static_cast<int64_t>(g0)));
+      ok = And(ok, mask[last]);
+      ok = And(ok, Val::Of(no_wrap));
+    } else {
+      for (const Val& a : active) ok = And(ok, a);
+    }
     const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
     code_.BranchIf(ok.reg, true, slow, false);
     if (is_load) {

@@ -840,6 +840,23 @@ TEST(PtxEmit, ContiguousAccessesAreVectorized) {
   EXPECT_TRUE(Contains(ptx, "st.global.v4.f32"));
 }
 
+TEST(PtxEmit, MonotoneMasksAreTestedOncePerVector) {
+  // silu_mul's mask is `cols < H` with cols stepping by one: each 16-byte
+  // group is tested by its last lane plus a no-wrap check, not lane by lane.
+  auto b = BindStandard("silu_mul", "T=bf16,BLOCK_H=1024,WARPS=4");
+  ASSERT_TRUE(b.ok());
+  const std::string ptx = MustEmit(*b);
+  EXPECT_TRUE(Contains(ptx, "setp.ge.s32"));
+  size_t ands = 0;
+  for (size_t at = ptx.find("and.pred"); at != std::string::npos;
+       at = ptx.find("and.pred", at + 1)) {
+    ++ands;
+  }
+  // Three accesses (two loads, a store) of one 8-lane group each: 3 per
+  // access (alignment and stride, last lane, no wrap) instead of 10.
+  EXPECT_LE(ands, 9u) << ptx;
+}
+
 TEST(PtxEmit, GatherStaysScalar) {
   auto b = BindText(kOpKernels, "gather", "T=i64");
   ASSERT_TRUE(b.ok()) << b.status().message();
