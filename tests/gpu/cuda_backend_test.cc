@@ -470,6 +470,30 @@ TEST_F(CudaGpuTest, SiluMulMatchesInterpreter) {
   }
 }
 
+struct GemmShape {
+  int64_t m, n, k;
+};
+
+// One C = A @ B (+ bias of N, or none) of |s| on the GPU, against the
+// interpreter and the reference loops.
+void CheckGemm(CudaGpuTest* t, const Case& c, const CompiledKernel& compiled,
+               const ir::BoundKernel& bound, Rng& rng, GemmShape s, bool with_bias) {
+  SCOPED_TRACE("M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
+               " K=" + std::to_string(s.k) + (with_bias ? " bias" : ""));
+  KernelRun run(t);
+  Tensor& a = run.Add(c.dtype, {s.m, s.k});
+  Tensor& b = run.Add(c.dtype, {s.k, s.n});
+  Tensor& bias = run.Add(c.dtype, {with_bias ? s.n : 0});
+  Tensor& out = run.Add(c.dtype, {s.m, s.n}, /*pad=*/3);
+  const auto av = a.host.FillUniform(rng, -1, 1);
+  const auto bv = b.host.FillUniform(rng, -1, 1);
+  const auto biasv = bias.host.FillUniform(rng, -1, 1);
+  ASSERT_NO_FATAL_FAILURE(run.Run(compiled, bound, {}));
+  ExpectClose(c.dtype, out.host.Values(), run.InterpValues(3),
+              ref::GemmRef(av, bv, biasv, s.m, s.n, s.k));
+  EXPECT_EQ(out.host.ClobberedPadding(), 0);
+}
+
 TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
   // The default config needs more than 48 KiB of shared memory with f32 on
   // most emitters' layouts, which exercises the opt-in.
@@ -478,25 +502,9 @@ TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
     SCOPED_TRACE(Label(c));
     COMPILE_OR_FAIL(bound, compiled, "gemm", c);
     Rng rng(44);
-    struct Shape {
-      int64_t m, n, k;
-    };
-    for (Shape s : {Shape{17, 33, 65}, Shape{100, 37, 129}}) {
+    for (GemmShape s : {GemmShape{17, 33, 65}, GemmShape{100, 37, 129}}) {
       for (bool with_bias : {false, true}) {
-        SCOPED_TRACE("M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
-                     " K=" + std::to_string(s.k) + (with_bias ? " bias" : ""));
-        KernelRun run(this);
-        Tensor& a = run.Add(c.dtype, {s.m, s.k});
-        Tensor& b = run.Add(c.dtype, {s.k, s.n});
-        Tensor& bias = run.Add(c.dtype, {with_bias ? s.n : 0});
-        Tensor& out = run.Add(c.dtype, {s.m, s.n}, /*pad=*/3);
-        const auto av = a.host.FillUniform(rng, -1, 1);
-        const auto bv = b.host.FillUniform(rng, -1, 1);
-        const auto biasv = bias.host.FillUniform(rng, -1, 1);
-        ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
-        ExpectClose(c.dtype, out.host.Values(), run.InterpValues(3),
-                    ref::GemmRef(av, bv, biasv, s.m, s.n, s.k));
-        EXPECT_EQ(out.host.ClobberedPadding(), 0);
+        ASSERT_NO_FATAL_FAILURE(CheckGemm(this, c, **compiled, *bound, rng, s, with_bias));
       }
     }
   }
@@ -512,24 +520,8 @@ TEST_F(CudaGpuTest, GemmLargerTilesMatchInterpreter) {
     SCOPED_TRACE(Label(c));
     COMPILE_OR_FAIL(bound, compiled, "gemm", c);
     Rng rng(45);
-    struct Shape {
-      int64_t m, n, k;
-    };
-    for (Shape s : {Shape{256, 256, 256}, Shape{300, 200, 200}}) {
-      SCOPED_TRACE("M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
-                   " K=" + std::to_string(s.k));
-      KernelRun run(this);
-      Tensor& a = run.Add(c.dtype, {s.m, s.k});
-      Tensor& b = run.Add(c.dtype, {s.k, s.n});
-      Tensor& bias = run.Add(c.dtype, {s.n});
-      Tensor& out = run.Add(c.dtype, {s.m, s.n}, /*pad=*/3);
-      const auto av = a.host.FillUniform(rng, -1, 1);
-      const auto bv = b.host.FillUniform(rng, -1, 1);
-      const auto biasv = bias.host.FillUniform(rng, -1, 1);
-      ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
-      ExpectClose(c.dtype, out.host.Values(), run.InterpValues(3),
-                  ref::GemmRef(av, bv, biasv, s.m, s.n, s.k));
-      EXPECT_EQ(out.host.ClobberedPadding(), 0);
+    for (GemmShape s : {GemmShape{256, 256, 256}, GemmShape{300, 200, 200}}) {
+      ASSERT_NO_FATAL_FAILURE(CheckGemm(this, c, **compiled, *bound, rng, s, /*with_bias=*/true));
     }
   }
 }
