@@ -676,6 +676,13 @@ bool Contains(const std::string& s, const std::string& what) {
   return s.find(what) != std::string::npos;
 }
 
+// Occurrences of |what| in |s|.
+size_t Count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
 //===----------------------------------------------------------------------===//
 // Assembly of the standard kernels and the op corpus
 //===----------------------------------------------------------------------===//
@@ -847,14 +854,9 @@ TEST(PtxEmit, MonotoneMasksAreTestedOncePerVector) {
   ASSERT_TRUE(b.ok());
   const std::string ptx = MustEmit(*b);
   EXPECT_TRUE(Contains(ptx, "setp.ge.s32"));
-  size_t ands = 0;
-  for (size_t at = ptx.find("and.pred"); at != std::string::npos;
-       at = ptx.find("and.pred", at + 1)) {
-    ++ands;
-  }
   // Three accesses (two loads, a store) of one 8-lane group each: 3 per
   // access (alignment and stride, last lane, no wrap) instead of 10.
-  EXPECT_LE(ands, 9u) << ptx;
+  EXPECT_LE(Count(ptx, "and.pred"), 9u) << ptx;
 }
 
 TEST(PtxEmit, GatherStaysScalar) {
@@ -913,12 +915,6 @@ TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
   const std::string ptx = MustEmit(*b);
   EXPECT_FALSE(Contains(ptx, "mma.sync"));
   EXPECT_TRUE(Contains(ptx, "mul.rn.f32"));
-}
-
-size_t Count(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
 }
 
 TEST(PtxEmit, GemmUsesWgmmaOnSm90a) {
@@ -1066,12 +1062,7 @@ TEST(PtxEmit, RowKernelsReuseTheFirstWalksRegisters) {
     auto b = BindStandard(name, "T=bf16,BLOCK_N=1024,WARPS=4");
     ASSERT_TRUE(b.ok()) << b.status().message();
     const std::string ptx = MustEmit(*b);
-    size_t copies = 0;
-    for (size_t at = ptx.find("single-trip copy: 1 load(s)"); at != std::string::npos;
-         at = ptx.find("single-trip copy: 1 load(s)", at + 1)) {
-      ++copies;
-    }
-    EXPECT_EQ(copies, static_cast<size_t>(loops)) << name;
+    EXPECT_EQ(Count(ptx, "single-trip copy: 1 load(s)"), static_cast<size_t>(loops)) << name;
     // The copy still loads what the first walk did not (w, b).
     const size_t copy = ptx.find("single-trip copy");
     ASSERT_NE(copy, std::string::npos) << name;
