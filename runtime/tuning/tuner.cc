@@ -13,20 +13,6 @@ namespace {
 // stops reporting must not make the tuner grow without bound.
 constexpr uint32_t kMaxServeInFlight = 256;
 
-// Candidates are ranked by a low quantile of their samples, not the median:
-// a launch's device time only grows when something else uses the GPU (other
-// work, clock changes), and on a shared device half of a candidate's samples
-// can be hit (H100, session 6: a config's median 39 us, its minimum 13 us),
-// which hides a 12% difference from a median. The 10th percentile (the
-// minimum up to 10 samples) is what the kernel takes when nothing else runs;
-// timers do not produce fast outliers. Budgets still use the median, which
-// is what serving actually pays.
-constexpr double kScoreQuantile = 0.1;
-
-uint64_t Score(std::span<const uint64_t> samples) {
-  return Quantile(samples, kScoreQuantile);
-}
-
 }  // namespace
 
 Status ValidateTunerOptions(const TunerOptions& o) {
@@ -428,9 +414,8 @@ void Tuner::Advance() {
     alive.push_back(id);
   }
   for (CandidateId id : alive) EmitMeasured(id);
-  std::stable_sort(alive.begin(), alive.end(), [&](CandidateId a, CandidateId b) {
-    return cands_[a].score < cands_[b].score;
-  });
+  std::stable_sort(alive.begin(), alive.end(),
+                   [&](CandidateId a, CandidateId b) { return cands_[a].score < cands_[b].score; });
   incumbent_ = alive[0];
   // An uncompiled seeded winner is compiled by the launch path on its next
   // call, like the heuristic on call 1.

@@ -36,6 +36,7 @@
 #include "runtime/tuning/device_tuning.h"
 #include "runtime/tuning/output_check.h"
 #include "runtime/tuning/records.h"
+#include "runtime/tuning/sample_stats.h"
 #include "runtime/tuning/search_space.h"
 
 namespace hrt {
@@ -270,15 +271,14 @@ void PrintServingMeasurements(const std::string& kernel,
     for (const cache::TuningRecord& r : *records) {
       Result<tuning::Record> rec = tuning::DecodeRecord(r.data);
       if (!rec.ok() || rec->context.kernel != kernel) continue;
-      std::vector<uint64_t> v = rec->measurement.samples_ns;
-      std::sort(v.begin(), v.end());
+      const std::vector<uint64_t>& v = rec->measurement.samples_ns;
       const std::string cfg = rec->measurement.config.ToString();
       auto ex = exhaustive_ns.find(cfg);
       std::printf(
-          "  [serving] %s kind %d %-40s %3zu samples, median %8.2f us, min %8.2f us | "
+          "  [serving] %s kind %d %-40s %3zu samples, score %8.2f us, median %8.2f us | "
           "exhaustive %8.2f us\n",
           rec->context.bucket.c_str(), static_cast<int>(rec->measurement.kind), cfg.c_str(),
-          v.size(), v.empty() ? 0.0 : Us(v[v.size() / 2]), v.empty() ? 0.0 : Us(v.front()),
+          v.size(), Us(tuning::Score(v)), Us(tuning::Median(v)),
           ex == exhaustive_ns.end() ? 0.0 : Us(ex->second));
     }
   }
