@@ -124,16 +124,12 @@ Val Lowering::Normalize(DType t, Val x) {
 }
 
 Reg Lowering::FloatMaxMin(bool is_max, Reg a, Reg b) {
-  const Reg m = NewReg(Repr::kF32);
-  code_.Ins(is_max ? "max.NaN.f32" : "min.NaN.f32", {m, a, b});
-  // Equal operands: +0 and -0 compare equal; max keeps +0 (AND of the sign
-  // bits), min keeps -0 (OR). For other equal values the bits agree.
-  const Reg z = NewReg(Repr::kF32);
-  code_.Ins(is_max ? "and.b32" : "or.b32", {z, a, b});
-  const Reg eq = NewReg(Repr::kPred);
-  code_.Ins("setp.eq.f32", {eq, a, b});
+  // max.NaN / min.NaN (sm_80+) already order -0 below +0: on an H100,
+  // max(+0, -0) and max(-0, +0) both gave +0 and min gave -0 (a probe in
+  // bench/results/2026-11-26-session7). One instruction per element matters
+  // in reductions: the old equal-operand fix-up cost three more.
   const Reg d = NewReg(Repr::kF32);
-  code_.Ins("selp.f32", {d, z, m, eq});
+  code_.Ins(is_max ? "max.NaN.f32" : "min.NaN.f32", {d, a, b});
   return d;
 }
 
