@@ -56,6 +56,8 @@ class Analyzer {
     StagedLoads(k_.body);
     Number(k_.body);
     EstimateRegisters();
+    const std::vector<bool> coarse = CoarseValues(bk_);
+    for (size_t v = 0; v < coarse.size(); ++v) an_.values[v].coarse = coarse[v];
     return std::move(an_);
   }
 

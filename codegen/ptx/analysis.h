@@ -48,6 +48,9 @@ struct ValueFacts {
   bool staged_load = false;
   // The op defining the value (nullptr for loop-body arguments).
   const ir::Op* def = nullptr;
+  // A float value that only reaches memory rounded to f16/bf16, so ~1e-6
+  // relative error is invisible (precision.cc): exp takes a shorter sequence.
+  bool coarse = false;
 };
 
 struct Analysis {
@@ -88,6 +91,9 @@ int32_t LinAlong(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, ui
 
 // True when |block| (or a loop nested in it) stores or updates memory.
 bool HasMemoryWrites(const ir::Block& block);
+
+// Per value: coarse in the sense of ValueFacts::coarse (precision.cc).
+std::vector<bool> CoarseValues(const ir::BoundKernel& kernel);
 
 Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma = false);
 

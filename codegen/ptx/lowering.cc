@@ -86,6 +86,13 @@ Status Lowering::LowerBlock(const ir::Block& block, uint32_t depth) {
 }
 
 Status Lowering::LowerOp(const ir::Op& op, uint32_t depth) {
+  if (ReuseValue(op)) return Status::Ok();
+  HRT_RETURN_IF_ERROR(LowerOpOnce(op, depth));
+  if (reuse_sources_.count(&op)) KeepValue(op);
+  return Status::Ok();
+}
+
+Status Lowering::LowerOpOnce(const ir::Op& op, uint32_t depth) {
   const ir::OpInfo* info = ir::GetOpInfo(op.code);
   if (!info) return InvalidArgument("unknown op code");
   switch (info->cls) {
@@ -233,6 +240,7 @@ Status Lowering::LowerElementwise(const ir::Op& op) {
   const ir::OpInfo* info = ir::GetOpInfo(op.code);
   const ir::DType rt = ElemType(r);
   const ir::DType it = ElemType(op.operands.back());
+  const CoarseScope coarse(&coarse_, f.coarse);
   auto apply = [&](std::span<const Val> in) -> Val {
     switch (info->cls) {
       case OpClass::kBinary: return Binary(op.code, rt, in[0], in[1]);

@@ -10,6 +10,7 @@
 //   dot.cc         mma.sync and FMA matrix products
 //   pipeline.cc    cp.async software pipelining of matmul loops
 //   reuse.cc       loads a later loop over the same range repeats
+//   precision.cc   (an analysis) values that only reach memory as f16/bf16
 #pragma once
 
 #include <array>
@@ -34,6 +35,19 @@ using Vals = std::vector<Val>;
 // Emitted text stops growing past this many bytes (a kernel this large is
 // hostile or hopeless; ptxas would take minutes).
 inline constexpr size_t kMaxPtxBytes = size_t{64} << 20;
+
+// Sets a flag for one scope and restores it after.
+class CoarseScope {
+ public:
+  CoarseScope(bool* flag, bool value) : flag_(flag), saved_(*flag) { *flag = value; }
+  ~CoarseScope() { *flag_ = saved_; }
+  CoarseScope(const CoarseScope&) = delete;
+  CoarseScope& operator=(const CoarseScope&) = delete;
+
+ private:
+  bool* flag_;
+  bool saved_;
+};
 
 class Lowering {
  public:
@@ -107,7 +121,10 @@ class Lowering {
 
   // lowering.cc
   Status LowerBlock(const ir::Block& block, uint32_t depth);
+  // One op: its reused value (reuse.cc), else LowerOpOnce, kept when a
+  // later loop reuses it.
   Status LowerOp(const ir::Op& op, uint32_t depth);
+  Status LowerOpOnce(const ir::Op& op, uint32_t depth);
   Status LowerLeaf(const ir::Op& op);
   Status LowerFor(const ir::Op& op, uint32_t depth);
   Status LowerLoop(const ir::Op& op, uint32_t depth);
@@ -290,24 +307,28 @@ class Lowering {
   void PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan);
   Status FmaDot(const ir::Op& op, LayoutId acc_layout, ir::DType dtype, Vals acc);
 
-  // reuse.cc: a load repeated by a later loop over the same range takes the
-  // earlier load's registers when both loops run a single trip.
+  // reuse.cc: a value a later loop over the same range recomputes takes the
+  // earlier loop's registers when both loops run a single trip.
   struct Reuse {
-    const ir::Op* source = nullptr;  // the earlier loop's load
-    const ir::Op* loop = nullptr;    // the loop holding the repeated load
+    const ir::Op* source = nullptr;  // the earlier loop's op
+    const ir::Op* loop = nullptr;    // the loop holding the repeated op
   };
   void PlanReuse(const ir::Block& block, uint32_t depth);
-  void MatchLoads(const ir::Op& loop_a, const ir::Op& loop_b);
+  void MatchValues(const ir::Op& loop_a, const ir::Op& loop_b);
   // True when |x| and |y| are computed the same way from the same values,
-  // |loop_a|'s induction variable standing for |loop_b|'s.
+  // |loop_a|'s induction variable standing for |loop_b|'s and a result of
+  // |loop_a| for what its body yields (a single trip's value).
   bool SameComputation(ir::ValueId x, ir::ValueId y, const ir::Op* loop_a, const ir::Op* loop_b,
                        int depth) const;
-  // Lowers |loop| twice: a copy whose repeated loads take the earlier
-  // loads' registers, run when it makes a single trip, and the plain copy.
+  // Lowers |loop| twice: a copy whose repeated values take the earlier
+  // loop's registers, run when it makes a single trip, and the plain copy.
   Status LowerForTwice(const ir::Op& loop, uint32_t depth);
-  // Defines |load|'s result as the kept registers when its loop is being
-  // lowered as the single-trip copy; false when it must load as usual.
-  Result<bool> ReuseLoad(const ir::Op& load);
+  // Defines |op|'s result as its source's kept registers when its loop is
+  // being lowered as the single-trip copy; false when it must be computed.
+  bool ReuseValue(const ir::Op& op);
+  // After |op| (a reuse source) is lowered: moves its value into the
+  // registers a later single-trip copy reads.
+  void KeepValue(const ir::Op& op);
 
   const Layout& L(LayoutId id) const { return an_->layouts.Get(id); }
   const ir::Type& TypeOf(ir::ValueId v) const { return k_.values[v].type; }
@@ -348,10 +369,13 @@ class Lowering {
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered
   uint32_t pipe_bytes_ = 0;                      // ring buffers, at offset 0
   std::map<const ir::Op*, Reuse> reuse_;         // by the repeated load
-  std::set<const ir::Op*> reuse_sources_;        // loads whose registers are kept
+  std::set<const ir::Op*> reuse_sources_;        // ops whose values are kept
   std::set<const ir::Op*> reuse_loops_;          // loops holding repeated loads
-  std::map<const ir::Op*, Regs> kept_loads_;     // by source load
+  std::map<const ir::Op*, Regs> kept_values_;    // by source op
   std::set<const ir::Op*> single_trip_copies_;   // loops lowered as the reusing copy
+  // The value being computed is coarse (precision.cc): math.cc may take its
+  // short sequences. Set while an elementwise op is lowered.
+  bool coarse_ = false;
   std::map<std::pair<uint32_t, uint32_t>, Reg> stride_one_;
   std::map<std::pair<uint32_t, uint32_t>, Reg> element_step_;
   std::map<uint32_t, Val> shape_syms_;

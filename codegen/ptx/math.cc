@@ -2,8 +2,9 @@
 // in double and rounds once; these sequences stay within a few f32 ulp
 // (docs/ptx-codegen.md lists the bounds):
 //   exp     ex2.approx of x*log2(e) rounded, times 1 + (its exact error,
-//           from an fma)*ln2: one MUFU op, ~3 ulp;
-//   exp2    ex2.approx, ~2 ulp;
+//           from an fma)*ln2: one MUFU op, ~3 ulp; for a coarse value
+//           (precision.cc) ex2.approx.ftz of x*log2(e) alone;
+//   exp2    ex2.approx, ~2 ulp (.ftz for a coarse value);
 //   log     reduction to m in [sqrt(1/2), sqrt(2)) and the atanh series of
 //           (m-1)/(m+1), ~2 ulp; lg2.approx only supplies 0, <0, inf, NaN;
 //   rsqrt   sqrt.rn then rcp.rn (two correctly rounded steps, <= 1 ulp);
@@ -32,6 +33,14 @@ Opnd F(double v) {
 
 Reg Lowering::Exp(Reg x) {
   const Repr f = Repr::kF32;
+  if (coarse_) {
+    // Only reaches memory as f16/bf16 (precision.cc): the rounding of
+    // x*log2(e) costs ~|x|*2^-24 relative, far below a 16-bit ulp.
+    const Reg t = NewReg(f), d = NewReg(f);
+    code_.Ins("mul.rn.f32", {t, x, Opnd::F32(kLog2eHi)});
+    code_.Ins("ex2.approx.ftz.f32", {d, t});
+    return d;
+  }
   // Clamp to where the result is neither 0 nor inf anyway (NaN passes),
   // so the fma error terms below never see infinities.
   const Reg lo = NewReg(f), xc = NewReg(f);
@@ -53,7 +62,9 @@ Reg Lowering::Exp(Reg x) {
 
 Reg Lowering::Exp2(Reg x) {
   const Reg d = NewReg(Repr::kF32);
-  code_.Ins("ex2.approx.f32", {d, x});
+  // .ftz is one instruction; without it ptxas adds a scale for results
+  // below 2^-126. Coarse values (precision.cc) do not need those.
+  code_.Ins(coarse_ ? "ex2.approx.ftz.f32" : "ex2.approx.f32", {d, x});
   return d;
 }
 

@@ -319,10 +319,6 @@ Status Lowering::LowerMemory(const ir::Op& op) {
   const uint32_t rank = param.rank;
   const bool is_load = op.code == ir::OpCode::kLoad;
   if (is_load && an_->values[op.results[0]].staged_load) return Status::Ok();  // see dot.cc
-  if (is_load) {
-    HRT_ASSIGN_OR_RETURN(const bool reused, ReuseLoad(op));
-    if (reused) return Status::Ok();
-  }
 
   Shape access;
   if (is_load) {
@@ -380,17 +376,7 @@ Status Lowering::LowerMemory(const ir::Op& op) {
   const float fill_f = ir::IsFloat(et) ? RoundedFloat(et, op.fval) : 0.0f;
   const int64_t fill_i = ir::IsFloat(et) ? 0 : interp::FloatToInt(et, op.fval);
   Regs dst;
-  if (is_load) {
-    // A load whose registers a later loop reuses writes the same registers
-    // in every copy of its own loop (see reuse.cc).
-    auto kept = kept_loads_.find(&op);
-    if (kept != kept_loads_.end() && kept->second.size() == slots) {
-      dst = kept->second;
-    } else {
-      dst = code_.NewRegs(RegClassOf(et), slots);
-      if (reuse_sources_.count(&op)) kept_loads_[&op] = dst;
-    }
-  }
+  if (is_load) dst = code_.NewRegs(RegClassOf(et), slots);
 
   auto element_address = [&](size_t s) {
     std::vector<Val> at(rank);

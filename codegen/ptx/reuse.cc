@@ -1,24 +1,34 @@
-// Loads a later loop repeats. Row kernels walk a row in BLOCK_N chunks to
-// reduce it, then walk it again (same range, same step) to write the result,
-// loading the same elements a second time (layer_norm: a third). When the
-// row fits in one chunk, the first walk ran a single trip and its registers
-// still hold exactly the elements the second walk's single trip loads, so
-// that load becomes register copies and the row is read from memory once.
+// Values a later loop recomputes. Row kernels walk a row in BLOCK_N chunks
+// to reduce it, then walk it again (same range, same step) to write the
+// result, loading the same elements a second time (layer_norm: a third) and
+// often recomputing what the first walk computed from them (softmax: exp(x -
+// max)). When the row fits in one chunk, the first walk ran a single trip
+// and its registers still hold exactly those values, so the second walk's
+// single trip takes them instead: the row is read from memory once and each
+// exp is computed once.
 //
-// Planned before lowering: a load L2 at the top level of loop B reuses a
-// load L1 at the top level of an earlier sibling loop A when
+// Planned before lowering: an op V2 at the top level of loop B reuses an op
+// V1 at the top level of an earlier sibling loop A when
 //   * A and B have the same bounds and step (so a single trip of A means a
 //     single trip of B, at the same induction value);
-//   * L1 and L2 read the same tensor at the same indices, mask and fill,
-//     compared structurally with A's induction variable standing for B's;
-//   * nothing writes memory in A, between A and B, or in B before L2, so the
-//     registers cannot be stale whatever the tensors alias.
-// B is lowered twice: the copy taken when it runs a single trip defines L2 as
-// L1's registers (no instructions at all); the other copy loads as before.
-// One runtime test picks the copy. Two copies rather than a branch around
-// each load: ptxas allocates registers for the worst path, and a reload path
-// inside the single-trip code cost ~30 registers per thread (rms_norm,
-// BLOCK_N=8192 WARPS=16: 106 against 73), halving the resident blocks.
+//   * V1 and V2 compute the same thing (same op, attributes and layout, and
+//     operands computed the same way, compared structurally: A's induction
+//     variable stands for B's, and a result of A for the value A's body
+//     yields for it, which is what it is after a single trip);
+//   * nothing writes memory in A, between A and B, or in B before V2, so
+//     loaded registers cannot be stale whatever the tensors alias.
+// V2 is a load or a transcendental (see MatchValues for why not arithmetic).
+// B is lowered twice: the copy taken when it runs a single trip defines V2
+// as V1's kept registers (no instructions; what only fed V2 is left dead for
+// ptxas to drop); the other copy computes as before. One runtime test picks
+// the copy. Two copies rather than a branch around each reuse: ptxas
+// allocates registers for the worst path, and a reload path inside the
+// single-trip code cost ~30 registers per thread (rms_norm, BLOCK_N=8192
+// WARPS=16: 106 against 73), halving the resident blocks.
+//
+// V1's value is moved into registers of its own after every lowering of V1
+// (A itself may be lowered twice, or V1's registers may be a carried
+// value's, which the yield overwrites); ptxas coalesces the moves.
 #include "codegen/ir/verifier.h"
 #include "codegen/ptx/lowering.h"
 
@@ -40,6 +50,16 @@ bool Lowering::SameComputation(ir::ValueId x, ir::ValueId y, const ir::Op* loop_
   }
   const ir::Op* dx = an_->values[x].def;
   const ir::Op* dy = an_->values[y].def;
+  if (loop_a && dy == loop_a) {
+    // After A's single trip, its result j is what the body yielded for it.
+    const ir::Op& yield = loop_a->regions[0].ops.back();
+    for (size_t j = 0; j < loop_a->results.size(); ++j) {
+      if (loop_a->results[j] == y && j < yield.operands.size()) {
+        return SameComputation(x, yield.operands[j], loop_a, loop_b, depth + 1);
+      }
+    }
+    return false;
+  }
   if (!dx || !dy || dx == dy) return false;  // carried values, or two results of one op
   if (dx->code != dy->code || dx->ints != dy->ints || dx->fval != dy->fval ||
       dx->elem != dy->elem || dx->shape != dy->shape || !dx->regions.empty() ||
@@ -73,7 +93,7 @@ void Lowering::PlanReuse(const ir::Block& block, uint32_t depth) {
           same_range =
               same_range && SameComputation(a.operands[o], b.operands[o], nullptr, nullptr, 0);
         }
-        if (same_range) MatchLoads(a, b);
+        if (same_range) MatchValues(a, b);
         if (HasMemoryWrites(b.regions[0])) break;  // later loops may see new data
       } else if (b.code == ir::OpCode::kStore || b.code == ir::OpCode::kAtomicAdd) {
         break;
@@ -82,30 +102,37 @@ void Lowering::PlanReuse(const ir::Block& block, uint32_t depth) {
   }
 }
 
-void Lowering::MatchLoads(const ir::Op& loop_a, const ir::Op& loop_b) {
+void Lowering::MatchValues(const ir::Op& loop_a, const ir::Op& loop_b) {
   // A pipelined loop's prologue and ring state are planned for one copy.
   if (pipelines_.count(&loop_b)) return;
-  for (const ir::Op& l2 : loop_b.regions[0].ops) {
-    if (l2.code == ir::OpCode::kStore || l2.code == ir::OpCode::kAtomicAdd) return;
-    for (const ir::Block& r : l2.regions) {
+  // Loads (memory traffic) and transcendentals (a dozen instructions, or a
+  // MUFU op) are worth registers held across the loops; arithmetic and casts
+  // are cheaper to recompute from them than f32 registers kept alive
+  // (layer_norm kept x - mean and went from 12 to 64 bytes of spills).
+  auto reusable = [&](const ir::Op& op) {
+    if (!op.regions.empty() || op.results.size() != 1) return false;
+    const bool costly = op.code == ir::OpCode::kLoad ||
+                        (op.code >= ir::OpCode::kExp && op.code <= ir::OpCode::kErf);
+    const ValueFacts& f = an_->values[op.results[0]];
+    return costly && f.kind == ValueKind::kTile && !f.staged_load;
+  };
+  for (const ir::Op& v2 : loop_b.regions[0].ops) {
+    if (v2.code == ir::OpCode::kStore || v2.code == ir::OpCode::kAtomicAdd) return;
+    for (const ir::Block& r : v2.regions) {
       if (HasMemoryWrites(r)) return;
     }
-    if (l2.code != ir::OpCode::kLoad || reuse_.count(&l2)) continue;
-    const ir::ValueId r2 = l2.results[0];
-    if (an_->values[r2].kind != ValueKind::kTile || an_->values[r2].staged_load) continue;
-    for (const ir::Op& l1 : loop_a.regions[0].ops) {
-      if (l1.code != ir::OpCode::kLoad) continue;
-      const ir::ValueId r1 = l1.results[0];
-      const ValueFacts& f1 = an_->values[r1];
-      if (f1.kind != ValueKind::kTile || f1.staged_load || f1.layout != an_->values[r2].layout) {
-        continue;
-      }
+    if (!reusable(v2) || reuse_.count(&v2)) continue;
+    const ir::ValueId r2 = v2.results[0];
+    for (const ir::Op& v1 : loop_a.regions[0].ops) {
+      if (v1.code != v2.code || !reusable(v1)) continue;
+      const ir::ValueId r1 = v1.results[0];
+      if (an_->values[r1].layout != an_->values[r2].layout) continue;
       if (SameComputation(r1, r2, &loop_a, &loop_b, 0)) {
-        // Chains (a third loop matching the second's load) point at the
-        // first load, whose registers are the ones that stay defined.
-        auto chained = reuse_.find(&l1);
-        reuse_[&l2] = Reuse{chained == reuse_.end() ? &l1 : chained->second.source, &loop_b};
-        reuse_sources_.insert(reuse_[&l2].source);
+        // Chains (a third loop matching the second's value) point at the
+        // first loop's op, whose kept registers are defined when it runs.
+        auto chained = reuse_.find(&v1);
+        reuse_[&v2] = Reuse{chained == reuse_.end() ? &v1 : chained->second.source, &loop_b};
+        reuse_sources_.insert(reuse_[&v2].source);
         reuse_loops_.insert(&loop_b);
         break;
       }
@@ -113,15 +140,32 @@ void Lowering::MatchLoads(const ir::Op& loop_a, const ir::Op& loop_b) {
   }
 }
 
-Result<bool> Lowering::ReuseLoad(const ir::Op& load) {
-  auto it = reuse_.find(&load);
+bool Lowering::ReuseValue(const ir::Op& op) {
+  auto it = reuse_.find(&op);
   if (it == reuse_.end() || !single_trip_copies_.count(it->second.loop)) return false;
-  auto kept = kept_loads_.find(it->second.source);
-  if (kept == kept_loads_.end()) return Internal("reused load lowered before its source");
+  auto kept = kept_values_.find(it->second.source);
+  if (kept == kept_values_.end()) return false;  // the source was not kept: compute
   Vals vals(kept->second.size());
   for (size_t s = 0; s < vals.size(); ++s) vals[s] = Val::Of(kept->second[s]);
-  HRT_RETURN_IF_ERROR(DefineTile(load.results[0], an_->values[load.results[0]].layout, vals));
-  return true;
+  const ir::ValueId r = op.results[0];
+  return DefineTile(r, an_->values[r].layout, vals).ok();
+}
+
+void Lowering::KeepValue(const ir::Op& op) {
+  const ir::ValueId r = op.results[0];
+  const ValueState& st = values_[r];
+  if (st.tile < 0) return;
+  const Vals& vals = tiles_[static_cast<size_t>(st.tile)].vals;
+  const Repr repr = ReprOfValue(r);
+  auto [it, fresh] = kept_values_.try_emplace(&op);
+  if (fresh) it->second = code_.NewRegs(RegClassOf(repr), vals.size());
+  if (it->second.size() != vals.size()) {
+    kept_values_.erase(it);  // cannot happen for one op; never reuse then
+    return;
+  }
+  for (size_t s = 0; s < vals.size(); ++s) {
+    code_.Ins(MovFor(repr), {it->second[s], O(vals[s], repr)});
+  }
 }
 
 Status Lowering::LowerForTwice(const ir::Op& loop, uint32_t depth) {
@@ -135,10 +179,12 @@ Status Lowering::LowerForTwice(const ir::Op& loop, uint32_t depth) {
   const uint32_t plain = code_.NewLabel(), join = code_.NewLabel();
   code_.BranchIf(multi, false, plain, true);
 
-  size_t reused = 0;
-  for (const auto& [load, r] : reuse_) reused += r.loop == &loop;
-  code_.Comment("single-trip copy: " + std::to_string(reused) +
-                " load(s) reuse an earlier loop's registers");
+  size_t loads = 0, others = 0;
+  for (const auto& [op, r] : reuse_) {
+    if (r.loop == &loop) ++(op->code == ir::OpCode::kLoad ? loads : others);
+  }
+  code_.Comment("single-trip copy: " + std::to_string(loads) + " load(s) and " +
+                std::to_string(others) + " other value(s) reuse an earlier loop's registers");
   memo_.emplace_back();
   cse_.emplace_back();
   single_trip_copies_.insert(&loop);

@@ -573,6 +573,7 @@ Result<Vals> Lowering::Realize(ir::ValueId v, const Coords& at) {
       }
       const ir::DType rt = ElemType(v);
       const ir::DType it = op.operands.empty() ? rt : ElemType(op.operands.back());
+      const CoarseScope coarse(&coarse_, an_->values[v].coarse);
       for (size_t s = 0; s < slots; ++s) {
         switch (info->cls) {
           case ir::OpClass::kBinary: out[s] = Binary(op.code, rt, in[0][s], in[1][s]); break;

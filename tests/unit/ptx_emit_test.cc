@@ -877,10 +877,72 @@ TEST(PtxEmit, RowReductionsUseWarpShuffles) {
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_TRUE(Contains(p->ptx, "shfl.sync.bfly.b32"));
   EXPECT_TRUE(Contains(p->ptx, "bar.sync"));
-  EXPECT_TRUE(Contains(p->ptx, "ex2.approx.f32"));
+  EXPECT_TRUE(Contains(p->ptx, "ex2.approx.ftz.f32"));
   // Two per-warp partial areas of 4 warps x 8 bytes, 16-byte aligned.
   EXPECT_EQ(p->shared_bytes, 64u);
   EXPECT_TRUE(Contains(p->globals, ".extern .shared .align 16 .b8 hrt_smem[]"));
+}
+
+// exp of x: %e1 only reaches y through f16/bf16 roundings (arithmetic, a
+// reduction, a loop carry); %e2 also decides a select; %e3 is stored to an
+// f32 tensor.
+constexpr const char* kExpUses = R"tile(
+kernel exps<T in {bf16, f16, f32}>(x: tensor<T>[N], y: tensor<T>[N], z: tensor<f32>[N])
+  grid [1]
+{
+  %i = iota 128
+  %n = sym N
+  %m = lt %i, %n
+  %xv = load x[%i], mask %m, other 0
+  %xf = cast %xv to f32
+  %c0 = const 0 : i32
+  %c1 = const 1 : i32
+  %zero = const 0 : f32
+  %total = for %k = %c0 to %c1 step %c1 iter(%acc = %zero) {
+    EXP1
+    %s = sum %e1, axis 0
+    %acc2 = add %acc, %s
+    yield %acc2
+  }
+  EXP2
+  %one = const 1 : f32
+  %big = gt %e2, %one
+  %w = select %big, %xf, %one
+  %o = mul %w, %total
+  %ot = cast %o to T
+  store y[%i], %ot, mask %m
+  EXP3
+  store z[%i], %e3, mask %m
+}
+)tile";
+
+TEST(PtxEmit, ExpIsShortOnlyWhereTheResultIsRoundedTo16Bits) {
+  // One of the three is an exp at a time; the others are abs.
+  auto ptx_with = [](const std::string& which, const std::string& t) {
+    std::string text = kExpUses;
+    for (const char* e : {"EXP1", "EXP2", "EXP3"}) {
+      const std::string op = which == e ? " = exp %xf" : " = abs %xf";
+      text.replace(text.find(e), 4, std::string("%e") + e[3] + op);
+    }
+    auto b = BindText(text, "exps", "T=" + t);
+    EXPECT_TRUE(b.ok()) << b.status().message();
+    return b.ok() ? MustEmit(*b) : std::string();
+  };
+  // The short sequence: one ex2.approx.ftz and no error-term fma.
+  EXPECT_TRUE(Contains(ptx_with("EXP1", "bf16"), "ex2.approx.ftz.f32"));
+  EXPECT_TRUE(Contains(ptx_with("EXP1", "f16"), "ex2.approx.ftz.f32"));
+  EXPECT_FALSE(Contains(ptx_with("EXP1", "f32"), "ex2.approx.ftz.f32"));
+  EXPECT_FALSE(Contains(ptx_with("EXP2", "bf16"), "ex2.approx.ftz.f32"));
+  EXPECT_FALSE(Contains(ptx_with("EXP3", "bf16"), "ex2.approx.ftz.f32"));
+  // The standard kernels: softmax and silu_mul in bf16 never take the long
+  // sequence; in f32 they always do.
+  for (const char* name : {"softmax", "silu_mul"}) {
+    auto half = BindStandard(name, "T=bf16");
+    auto full = BindStandard(name, "T=f32");
+    ASSERT_TRUE(half.ok() && full.ok()) << name;
+    EXPECT_FALSE(Contains(MustEmit(*half), "ex2.approx.f32")) << name;
+    EXPECT_FALSE(Contains(MustEmit(*full), "ex2.approx.ftz.f32")) << name;
+  }
 }
 
 TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
@@ -1069,6 +1131,10 @@ TEST(PtxEmit, RowKernelsReuseTheFirstWalksRegisters) {
     const std::string body = ptx.substr(copy, ptx.find("st.global", copy) - copy);
     if (std::string(name) != "softmax") {
       EXPECT_TRUE(Contains(body, "ld.global")) << name;
+    } else {
+      // Its exp(x - max) too: the copy computes none.
+      EXPECT_EQ(Count(ptx, "single-trip copy: 1 load(s) and 1 other value(s)"), 1u);
+      EXPECT_FALSE(Contains(body, "ex2.approx")) << body;
     }
   }
   const std::string same = "load x[%cols2], mask %mask2, other 0";
