@@ -190,11 +190,20 @@ class Lowering {
   void LoadElement(ir::DType et, Reg addr, Val pred, float fill_f, int64_t fill_i, Reg dst);
   void StoreElement(ir::DType et, Reg addr, Val pred, Val v);
   void LoadVector(ir::DType et, Reg addr, std::span<const Reg> dst);
+  // LoadVector in two steps: the loads (predicated on |pred| when valid)
+  // into the words they arrive in, then the unpack into |dst|. 4- and
+  // 8-byte elements load straight into |dst| (no words, nothing to unpack).
+  Regs LoadWords(ir::DType et, Reg addr, std::span<const Reg> dst, Reg pred);
+  void UnpackWords(ir::DType et, const Regs& loaded, std::span<const Reg> dst);
   void StoreVector(ir::DType et, Reg addr, std::span<const Val> v);
   Reg StrideIsOne(uint32_t param, uint32_t dim);
   // stride[dim] * esz in bytes (prologue register).
   Reg ElementStep(uint32_t param, uint32_t dim, int64_t esz);
   bool Contiguous(const ir::Op& op, uint32_t tensor_rank, uint32_t access_rank);
+  // (addr & (align - 1)) == 0.
+  Val Aligned(Reg addr, int64_t align);
+  // Defines a load's result as |dst| (nothing for stores and atomics).
+  Status FinishAccess(const ir::Op& op, LayoutId layout, const Regs& dst);
 
   // reduce.cc
   Status LowerReduce(const ir::Op& op);
