@@ -23,8 +23,11 @@ inline std::string KernelsDir() {
   return "kernels";
 }
 
-inline Result<ir::Module> LoadKernelModule(const std::string& name) {
-  const std::string path = KernelsDir() + "/" + name + ".tile";
+// <dir>/<name>.tile, parsed; |dir| defaults to KernelsDir() (a benchmark
+// variant's folder holds modified copies of standard kernels).
+inline Result<ir::Module> LoadKernelModule(const std::string& name,
+                                           const std::string& dir = KernelsDir()) {
+  const std::string path = dir + "/" + name + ".tile";
   std::ifstream file(path, std::ios::binary);
   if (!file) return IoError("cannot open " + path);
   std::stringstream text;
@@ -32,11 +35,12 @@ inline Result<ir::Module> LoadKernelModule(const std::string& name) {
   return ir::ParseModule(text.str(), path);
 }
 
-// Parses kernels/<name>.tile and binds its default config with |overrides|
+// Parses <dir>/<name>.tile (kernels/ by default) and binds its default config with |overrides|
 // ("BLOCK_N=64,WARPS=1", or "" for none) and T = |dtype| applied on top.
 inline Result<ir::BoundKernel> LoadAndBind(const std::string& name, ir::DType dtype,
-                                           const std::string& overrides) {
-  HRT_ASSIGN_OR_RETURN(ir::Module module, LoadKernelModule(name));
+                                           const std::string& overrides,
+                                           const std::string& dir = KernelsDir()) {
+  HRT_ASSIGN_OR_RETURN(ir::Module module, LoadKernelModule(name, dir));
   const ir::Kernel* kernel = module.Find(name);
   if (kernel == nullptr) return NotFound("no kernel '" + name + "' in its file");
   ir::Config config = ir::DefaultConfig(*kernel);
