@@ -598,14 +598,36 @@ GEMM_SWEEP_DECODE = [(16, 64, 64, 2, 3), (16, 64, 64, 4, 4), (16, 128, 64, 4, 3)
 
 
 def gemm_sweep(kernel, m, quick):
+    """Configs tried besides the default, every tunable pinned. A kernel with
+    the reserved tunable WARP_ROLES (kernels/gemm.tile) gets each
+    config with every one of its values, the default config's other values
+    included: an A/B of the warp-specialized K loop in one process."""
     table = GEMM_SWEEP_DECODE if m <= 64 else GEMM_SWEEP_LARGE
     names = ("BLOCK_M", "BLOCK_N", "BLOCK_K", "WARPS", "STAGES")
+    default = kernel.default_config()
+    roles = kernel.tunables.get("WARP_ROLES", {}).get("candidates", [None])
+    rows = [tuple(default[n] for n in names)] + [r for r in table if r != tuple(default[n] for n in names)]
     configs = []
-    for row in table:
-        cfg = dict(zip(names, row))
-        if cfg != kernel.default_config() and kernel.config_ok(cfg):
-            configs.append(cfg)
+    for row in rows:
+        for role in roles:
+            cfg = {**default, **dict(zip(names, row))}
+            if role is not None:
+                cfg["WARP_ROLES"] = role
+                # Only the pipelined wgmma loop specializes (K = 64, one
+                # warpgroup per 64 rows): elsewhere 2 would time 1 again.
+                wgmma = (cfg["BLOCK_K"] == 64 and cfg["WARPS"] in (4, 8)
+                         and cfg["BLOCK_M"] == 16 * cfg["WARPS"] and cfg["STAGES"] >= 2)
+                if role != 1 and not wgmma:
+                    continue
+            if cfg != default and kernel.config_ok(cfg):
+                configs.append(cfg)
     return configs[:2] if quick else configs
+
+
+def bench_kernel_names(args):
+    """The kernels the chosen sections run: a variant folder need only hold those."""
+    names = [op for op in ROW_OPS if op in args.ops] if "row" in args.sections else []
+    return names + (["gemm"] if "gemm" in args.sections else [])
 
 
 def fmt_config(cfg):
@@ -869,7 +891,7 @@ class Bench:
         self.log(f"helionrt {self.hrt.version}: device {idx} = {devices[idx]['name']} "
                  f"({devices[idx]['arch']}, {devices[idx]['compute_units']} units)")
         info["kernels"] = {}
-        for name in list(ROW_OPS) + ["gemm"]:
+        for name in bench_kernel_names(self.args):
             try:
                 k = self.hrt.load_kernel(self.args.kernels, name)
                 self.kernels[name] = k
@@ -1473,7 +1495,7 @@ def dry_run(args):
         r["helionrt"]["devices"] = hrt.devices()
         print(f"helionrt {hrt.version}; devices: "
               + ", ".join(f"{d['index']}={d['backend_name']}:{d['name']}" for d in r["helionrt"]["devices"]))
-        for name in list(ROW_OPS) + ["gemm"]:
+        for name in bench_kernel_names(args):
             kernels[name] = hrt.load_kernel(args.kernels, name)
             k = kernels[name]
             print(f"  {name}({', '.join(p['name'] for p in k.params)}) tunables "

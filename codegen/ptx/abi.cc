@@ -1,6 +1,7 @@
 #include "codegen/ptx/abi.h"
 
 #include <cstring>
+#include <string_view>
 
 namespace hrt::ptx {
 namespace {
@@ -99,12 +100,24 @@ uint32_t ThreadsPerBlock(const ir::BoundKernel& kernel) {
   return kDefaultThreadsPerBlock;
 }
 
-int64_t MinBlocksPerSm(const ir::BoundKernel& kernel) {
+namespace {
+
+int64_t ReservedTunable(const ir::BoundKernel& kernel, std::string_view name) {
   const auto& tunables = kernel.kernel.tunables;
   for (size_t i = 0; i < tunables.size() && i < kernel.tunable_values.size(); ++i) {
-    if (tunables[i].name == "MIN_BLOCKS") return kernel.tunable_values[i];
+    if (tunables[i].name == name) return kernel.tunable_values[i];
   }
   return 0;
+}
+
+}  // namespace
+
+int64_t MinBlocksPerSm(const ir::BoundKernel& kernel) {
+  return ReservedTunable(kernel, "MIN_BLOCKS");
+}
+
+int64_t WarpRoles(const ir::BoundKernel& kernel) {
+  return ReservedTunable(kernel, "WARP_ROLES");
 }
 
 std::string ParamSlotName(const ParamSlot& slot) {

@@ -60,6 +60,14 @@ inline constexpr uint32_t kDefaultThreadsPerBlock = 128;
 // 2 or more: the blocks per multiprocessor ptxas must leave registers for
 // (.minnctapersm); memory-bound kernels trade a few spills for residency.
 int64_t MinBlocksPerSm(const ir::BoundKernel& kernel);
+// The value of the tunable named WARP_ROLES, or 0 when the kernel has none.
+// 2: pipelined wgmma loops (sm_90a) are warp-specialized: a producer
+// warpgroup copies and the 32 * WARPS consumer threads multiply, handing
+// stages over through mbarriers (pipeline.cc); the block gets 128 more
+// threads. 1 (every warp does both) is the same code as no tunable; other
+// loops and targets ignore it. Values above 2 are rejected. (Tunable values
+// start at 1: as with MIN_BLOCKS, 1 asks for nothing.)
+int64_t WarpRoles(const ir::BoundKernel& kernel);
 
 // The PTX name of a slot: "hrt_p<param>", "_size<d>" / "_stride<d>" suffixes.
 std::string ParamSlotName(const ParamSlot& slot);

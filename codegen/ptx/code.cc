@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <string>
 
 namespace hrt::ptx {
 namespace {
@@ -294,8 +295,12 @@ void Code::Comment(std::string_view text) {
   out.push_back('\n');
 }
 
-void Code::BarSync() {
-  Out().append("\tbar.sync \t0;\n");
+void Code::BarSync(uint32_t threads) {
+  if (threads == 0) {
+    Out().append("\tbar.sync \t0;\n");
+    return;
+  }
+  Out().append("\tbar.sync \t1, " + std::to_string(threads) + ";\n");
 }
 
 }  // namespace hrt::ptx

@@ -105,7 +105,10 @@ class Code {
   void Branch(uint32_t label, bool uniform = true);  // bra(.uni)
   void BranchIf(Reg pred, bool negate, uint32_t label, bool uniform);
   void Comment(std::string_view text);
-  void BarSync();
+  // bar.sync 0 (every thread of the block), or, with |threads|, named
+  // barrier 1 for that many threads (the consumer warps of a
+  // warp-specialized kernel, whose producer warps have exited).
+  void BarSync(uint32_t threads = 0);
 
   const std::string& prologue() const { return prologue_; }
   const std::string& body() const { return body_; }

@@ -32,6 +32,11 @@ uint32_t Align16(int64_t v) {
   return static_cast<uint32_t>((v + 15) & ~int64_t{15});
 }
 
+// wgmma's shared-memory layouts (see "wgmma" below).
+constexpr int64_t kSwizzleRow = 128;                              // bytes per swizzled row
+constexpr int64_t kSwizzleAtom = 1024;                            // 8 rows: the swizzle's period
+constexpr uint32_t kDescHigh = (kSwizzleAtom >> 4) | (1u << 30);  // SBO, 128B swizzle
+
 // How often |v| is an operand in |block| (nested blocks included).
 int64_t UsesIn(const ir::Block& block, ir::ValueId v) {
   int64_t n = 0;
@@ -136,18 +141,32 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   const uint32_t rank = param.rank;
   const Shape shape = ShapeOf(TypeOf(load.results[0]));
   const int64_t esz = ir::DTypeSize(dtype);
-  const LayoutId lay = an_->layouts.Add(MakeBlocked(shape, an_->threads, 16 / esz));
+  const LayoutId lay = an_->layouts.Add(MakeBlocked(shape, copy_threads_, 16 / esz));
   const Layout& l = L(lay);
   const auto slots = static_cast<size_t>(l.slots);
   // Swizzled: a slot's offset from its thread's first slot is the plain
-  // 128-byte-row offset (SwizzleFits), the swizzle lives in the base.
+  // 128-byte-row offset (SwizzleFits), the swizzle lives in the base, one
+  // per row offset modulo 8 that the thread's slots have (one when they
+  // are whole 8-row atoms apart).
   const std::array<int64_t, 4> coef = {panel ? 128 : pitch, esz, 0, 0};
-  Reg saddr = panel ? SwizzledAddr(lay, panel, base) : SharedAddr(lay, coef, base);
-  if (stage_offset.valid()) {
-    const Reg a = NewReg(Repr::kI32);
-    code_.Ins("add.s32", {a, saddr, stage_offset});
-    saddr = a;
+  std::array<Reg, 8> sbase{};
+  auto row_class = [&](int64_t slot) { return panel ? l.SlotOffset(slot, 0) % 8 : 0; };
+  for (int64_t s = 0; s < l.slots; ++s) {
+    Reg& r = sbase[static_cast<size_t>(row_class(s))];
+    if (r.valid()) continue;
+    r = panel ? SwizzledAddr(lay, panel, base, row_class(s)) : SharedAddr(lay, coef, base);
+    if (stage_offset.valid()) {
+      const Reg a = NewReg(Repr::kI32);
+      code_.Ins("add.s32", {a, r, stage_offset});
+      r = a;
+    }
   }
+  // Slot |s|'s shared address: a base register and a constant offset.
+  auto dst = [&](int64_t s, int64_t extra = 0) {
+    const int64_t row = row_class(s);
+    return Opnd::Mem(sbase[static_cast<size_t>(row)],
+                     FlatOffset(lay, coef, s) - row * kSwizzleRow + extra);
+  };
   const int64_t group = l.group;
   const bool vector = group >= 2 && group * esz >= 4 &&
                       coef[0] % std::min<int64_t>(group * esz, 16) == 0 &&
@@ -175,9 +194,8 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
       for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(group)) {
         int64_t imm = 0;
         const Reg a = TileCopyAddress(tc, load, lay, dtype, static_cast<int64_t>(g0), &imm);
-        const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
         code_.Ins("cp.async.cg.shared.global",
-                  {Opnd::Mem(saddr, soff), Opnd::Mem(a, imm), Opnd::Imm(16)});
+                  {dst(static_cast<int64_t>(g0)), Opnd::Mem(a, imm), Opnd::Imm(16)});
       }
       if (tc.ok.is_const()) return Status::Ok();
       code_.Branch(fast_done, true);
@@ -216,7 +234,7 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     for (uint32_t d = 0; d < shape.rank; ++d) run.dims[d] = 1;
     run.dims[shape.rank - 1] = static_cast<int64_t>(n);
     Coords at;
-    at.layout = an_->layouts.Add(MakeBlocked(run, an_->threads, static_cast<int64_t>(n)));
+    at.layout = an_->layouts.Add(MakeBlocked(run, copy_threads_, static_cast<int64_t>(n)));
     if (L(at.layout).slots != static_cast<int64_t>(n)) return Internal("run layout");
     at.rank = shape.rank;
     at.selection = false;
@@ -256,7 +274,6 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
   // |j| this element's place in the group.
   auto element = [&](size_t s, Val active, Val valid, Reg run = Reg{}, int64_t j = 0) {
     if (valid.is_const() && valid.off == 0) return;
-    const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(s));
     const Reg v = code_.NewReg(cls);
     code_.Ins(esz == 2 ? "mov.b16" : "mov.b32", {v, Opnd::Imm(fill_bits)});
     if (!(active.is_const() && active.off == 0)) {
@@ -273,7 +290,7 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
                   {v, Opnd::Mem(a)});
     }
     code_.InsIf(valid.is_const() ? Reg{} : valid.reg, false, std::string("st.shared") + et,
-                {Opnd::Mem(saddr, soff), v});
+                {dst(static_cast<int64_t>(s)), v});
   };
 
   for (size_t g0 = 0; g0 < slots; g0 += static_cast<size_t>(vector ? group : 1)) {
@@ -308,13 +325,12 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
         ok = And(ok, all);
       }
       ok = And(ok, valid[0]);
-      const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
       if (!ok.is_const()) {
         for (int64_t c = 0; c * 16 < bytes; ++c) {
           const int64_t size = std::min<int64_t>(bytes - c * 16, 16);
-          code_.InsIf(ok.reg, false,
-                      size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
-                      {Opnd::Mem(saddr, soff + c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
+          code_.InsIf(
+              ok.reg, false, size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
+              {dst(static_cast<int64_t>(g0), c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
         }
       }
       const uint32_t done = code_.NewLabel();
@@ -362,15 +378,14 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     code_.Ins("setp.eq.u64", {aligned, low, Opnd::Imm(0)});
     Val ok = And(Val::Of(aligned), Val::Of(StrideIsOne(pi, rank - 1)));
     for (const Val& x : active) ok = And(ok, x);
-    const int64_t soff = FlatOffset(lay, coef, static_cast<int64_t>(g0));
     if (async) {
       // cp.async the whole run when it can; otherwise (edges, misaligned or
       // strided views) the synchronous element path below.
       for (int64_t c = 0; c * 16 < bytes; ++c) {
         const int64_t size = std::min<int64_t>(bytes - c * 16, 16);
-        code_.InsIf(ok.reg, false,
-                    size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
-                    {Opnd::Mem(saddr, soff + c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
+        code_.InsIf(
+            ok.reg, false, size == 16 ? "cp.async.cg.shared.global" : "cp.async.ca.shared.global",
+            {dst(static_cast<int64_t>(g0), c * 16), Opnd::Mem(a0, c * 16), Opnd::Imm(size)});
       }
       const Reg slow = NewReg(Repr::kPred), skip = NewReg(Repr::kPred);
       code_.Ins("not.pred", {slow, ok.reg});
@@ -396,7 +411,7 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
       const Opnd vec = words == 1 ? Opnd(w[0]) : Opnd::Vec(w);
       code_.Ins(std::string("ld.global") + VecSuffix(words) + ".b32", {vec, Opnd::Mem(a0, c * 16)});
       code_.Ins(std::string("st.shared") + VecSuffix(words) + ".b32",
-                {Opnd::Mem(saddr, soff + c * 16), vec});
+                {dst(static_cast<int64_t>(g0), c * 16), vec});
     }
     code_.Branch(done, false);
     code_.Label(slow);
@@ -591,22 +606,15 @@ Status Lowering::MmaCompute(const ir::Op& op, LayoutId layout, DType dt, Vals ac
 // The accumulator is the kMma layout with every warp along M (layout.h):
 // wgmma's {d} register i of a warp is slot i.
 
-namespace {
-
-constexpr int64_t kSwizzleRow = 128;                              // bytes per swizzled row
-constexpr int64_t kSwizzleAtom = 1024;                            // 8 rows: the swizzle's period
-constexpr uint32_t kDescHigh = (kSwizzleAtom >> 4) | (1u << 30);  // SBO, 128B swizzle
-
-}  // namespace
-
-bool Lowering::SwizzleFits(const Shape& shape) const {
+bool Lowering::SwizzleFits(const Shape& shape, uint32_t threads, bool whole_atoms) const {
   if (shape.rank != 2) return false;
-  const Layout l = MakeBlocked(shape, an_->threads, 8);
+  const Layout l = MakeBlocked(shape, threads, 8);
   // One 16-byte run per thread and row (the run's chunk is swizzled as a
-  // whole), rows of consecutive slots 8-row atoms apart (their offsets keep
-  // the swizzle: multiples of 1024 bytes), no thread past the edge.
+  // whole), no thread past the edge; |whole_atoms|: rows of consecutive
+  // slots 8-row atoms apart (their offsets keep the swizzle: multiples of
+  // 1024 bytes), else StageLoad keeps a swizzled base per row offset.
   return l.spt[1] == 8 && l.group == 8 && l.spt[0] == 1 && l.reps[1] == 1 &&
-         l.tpc[1] * 8 == shape.dims[1] && l.tpc[0] % 8 == 0 && l.AllSlotsValid();
+         l.tpc[1] * 8 == shape.dims[1] && (!whole_atoms || l.tpc[0] % 8 == 0) && l.AllSlotsValid();
 }
 
 Reg Lowering::RingBase() {
@@ -620,14 +628,14 @@ Reg Lowering::RingBase() {
   return ring_base_;
 }
 
-Reg Lowering::SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base) {
-  const std::array<int64_t, 3> key = {layout, panel, base};
+Reg Lowering::SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base, int64_t row) {
+  const std::array<int64_t, 4> key = {layout, panel, base, row};
   auto it = swizzled_addr_.find(key);
   if (it != swizzled_addr_.end()) return it->second;
-  const Val row = ThreadBase(layout, 0), col = ThreadBase(layout, 1);
+  const Val row0 = ThreadBase(layout, 0), col = ThreadBase(layout, 1);
   const Reg ring = RingBase();
   PrologueScope ps(&code_);
-  const Reg r = ToReg(row, Repr::kI32), c = ToReg(col, Repr::kI32);
+  const Reg r = ToReg(Val{row0.reg, row0.off + row}, Repr::kI32), c = ToReg(col, Repr::kI32);
   const Reg p = NewReg(Repr::kI32), o = NewReg(Repr::kI32), o2 = NewReg(Repr::kI32);
   const Reg cl = NewReg(Repr::kI32), o3 = NewReg(Repr::kI32);
   code_.Ins("shr.u32", {p, c, Opnd::Imm(6)});
@@ -654,13 +662,20 @@ void Lowering::PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan) 
   const Shape sa = ShapeOf(TypeOf(dot.operands[0])), sb = ShapeOf(TypeOf(dot.operands[1]));
   const int64_t m = l.shape.dims[0], k = sa.dims[1], n = l.shape.dims[1];
   if (!WgmmaShape(l.shape, plan->dtype, k, an_->threads)) return;
-  if (!SwizzleFits(sa) || !SwizzleFits(sb)) return;
+  // Warp-specialized: the producer warpgroup copies. Otherwise every
+  // thread does, in whole swizzle atoms (the selection measured before
+  // the producer's row offsets were supported).
+  const bool ws = WarpRoles(bk_) == 2 && CanSpecialize(loop);
+  const uint32_t copiers = ws ? kProducerThreads : an_->threads;
+  if (!SwizzleFits(sa, copiers, !ws) || !SwizzleFits(sb, copiers, !ws)) return;
   plan->wgmma = true;
+  plan->ws = ws;
   plan->panel_a = m * kSwizzleRow;  // K = 64: one panel
   plan->panel_b = k * kSwizzleRow;  // 64 K-rows of 64 columns
   plan->offset_a = 0;
   plan->offset_b = static_cast<uint32_t>(m * k * 2);  // a multiple of 1024
   plan->stage_bytes = plan->offset_b + k * n * 2;     // likewise
+  plan->barriers = static_cast<uint32_t>(plan->stages * plan->stage_bytes);
   const ir::Block& body = loop.regions[0];
   const ir::Op& yield = body.ops.back();
   if (dot.operands.size() > 2 && yield.code == ir::OpCode::kYield) {
@@ -677,6 +692,11 @@ void Lowering::PlanWgmma(const ir::Op& loop, const ir::Op& dot, Pipeline* plan) 
   // thousand cycles of wgmma at 128x128x64 with two blocks per SM).
   plan->pending = plan->acc_in_place && plan->stages >= 3 ? 1 : 0;
   plan->lookahead = plan->stages - 1 - plan->pending;
+  if (ws) {
+    // The producer runs up to STAGES iterations ahead, gated by the empty
+    // barriers: one group in flight costs no copy lookahead.
+    plan->pending = plan->acc_in_place ? 1 : 0;
+  }
 }
 
 Status Lowering::WgmmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
@@ -751,9 +771,23 @@ Status Lowering::WgmmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc)
                     Opnd::Imm(1)});
   }
   code_.Ins("wgmma.commit_group.sync.aligned", {});
-  // The copies for a later iteration overlap this group (pipeline.cc).
-  HRT_RETURN_IF_ERROR(IssueStage(p, p.issue, Val::Of(p.ahead), p.ahead_ok));
-  code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(p.pending)});
+  if (p.ws) {
+    // The producer fills the ring; hand back the stage whose group is
+    // known complete: the previous iteration's (one group in flight) or
+    // this one's.
+    code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(p.pending)});
+    if (p.pending == 0) {
+      ReleaseStage(p, p.slot, Val::Const(1));
+    } else {
+      const Reg had = NewReg(Repr::kPred);
+      code_.Ins("setp.ge.s32", {had, p.prev, Opnd::Imm(0)});
+      ReleaseStage(p, p.prev, Val::Of(had));
+    }
+  } else {
+    // The copies for a later iteration overlap this group (pipeline.cc).
+    HRT_RETURN_IF_ERROR(IssueStage(p, p.issue, Val::Of(p.ahead), p.ahead_ok));
+    code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(p.pending)});
+  }
   Vals out(d.size());
   for (size_t s = 0; s < d.size(); ++s) out[s] = Val::Of(d[s]);
   return DefineTile(op.results[0], layout, std::move(out));

@@ -210,6 +210,12 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
                       std::to_string(options.limits.max_registers_per_thread) +
                       " (use more warps or smaller tiles)");
   }
+  const int64_t roles = WarpRoles(kernel);
+  if (roles > 2) {
+    return Status(hrt::Code::kUnsupported, "kernel '" + name + "' config " + cfg +
+                                               " sets WARP_ROLES=" + std::to_string(roles) +
+                                               "; it takes 1 (off) or 2 (producer and consumers)");
+  }
   const int64_t min_blocks = MinBlocksPerSm(kernel);
   if (min_blocks > 32 || min_blocks * threads > 2048) {
     return Status(hrt::Code::kUnsupported,
@@ -223,6 +229,18 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
   Lowering lowering(kernel, &an, params, target.ptx_version);
   Status st = lowering.Run();
   if (!st.ok()) return st.Annotate("kernel '" + name + "' config " + cfg);
+  // A warp-specialized loop adds a producer warpgroup to the block.
+  const uint32_t block = threads + lowering.producer_threads();
+  if (block > 1024 || block > options.limits.max_threads_per_block || min_blocks * block > 2048) {
+    return Status(
+        hrt::Code::kUnsupported,
+        "kernel '" + name + "' config " + cfg + " needs " + std::to_string(block) +
+            " threads per block with its producer warpgroup; the device allows " +
+            std::to_string(std::min<uint32_t>(1024, options.limits.max_threads_per_block)) +
+            (min_blocks > 1
+                 ? " and " + std::to_string(min_blocks) + " resident blocks hold at most 2048"
+                 : std::string()));
+  }
   const uint32_t shared = lowering.shared_bytes();
   if (shared > options.limits.max_shared_bytes) {
     return Status(hrt::Code::kUnsupported, "kernel '" + name + "' config " + cfg + " needs " +
@@ -233,7 +251,7 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
 
   PtxKernel out;
   out.entry_name = entry;
-  out.threads_per_block = threads;
+  out.threads_per_block = block;
   out.shared_bytes = shared;
   out.estimated_registers = an.estimated_registers;
   out.params = params;
@@ -252,7 +270,7 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
     e += i ? ",\n\t" : "\n\t";
     e += std::string(".param ") + params.slots[i].ptx_type + " " + ParamSlotName(params.slots[i]);
   }
-  e += "\n)\n.maxntid " + std::to_string(threads) + ", 1, 1\n";
+  e += "\n)\n.maxntid " + std::to_string(block) + ", 1, 1\n";
   // Matmul kernels hide their latencies with a second resident block; ask
   // ptxas to budget registers for two when their shared memory allows it
   // (measured on H100: +20% for the default gemm config).
@@ -268,13 +286,15 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
     blocks = min_blocks;
   } else if (lowering.uses_mma()) {
     const uint32_t register_budget = lowering.uses_wgmma() ? 64 * 1024 : 80 * 1024;
-    const bool two_fit = threads <= 512 && 2 * shared <= options.limits.max_shared_bytes &&
-                         an.estimated_registers * threads * 2 <= register_budget;
+    const bool two_fit = block <= 512 && 2 * shared <= options.limits.max_shared_bytes &&
+                         an.estimated_registers * block * 2 <= register_budget;
     blocks = two_fit ? 2 : 1;
   } else {
-    blocks = (1024 + threads - 1) / threads;
+    blocks = (1024 + block - 1) / block;
   }
-  if (blocks > 1) e += ".minnctapersm " + std::to_string(blocks) + "\n";
+  if (blocks > 1 || lowering.uses_setmaxnreg()) {
+    e += ".minnctapersm " + std::to_string(blocks) + "\n";
+  }
   e += "{\n";
   static constexpr const char* kDecl[kNumRegClasses][2] = {{".pred", "%p"}, {".b16", "%h"},
                                                            {".b32", "%r"},  {".f32", "%f"},

@@ -34,7 +34,8 @@ Lowering::Lowering(const ir::BoundKernel& kernel, Analysis* analysis, const Para
       an_(analysis),
       params_(params),
       ptx_version_(ptx_version),
-      values_(kernel.kernel.values.size()) {}
+      values_(kernel.kernel.values.size()),
+      copy_threads_(analysis->threads) {}
 
 Status Lowering::TooLarge() const {
   return Status(hrt::Code::kUnsupported, "kernel '" + k_.name + "' generates more than " +
@@ -365,7 +366,7 @@ Status Lowering::LowerLoop(const ir::Op& op, uint32_t depth) {
   const Val limit = LoopLimit(hi, step);
   auto planned = pipelines_.find(&op);
   Pipeline* pipe = planned == pipelines_.end() ? nullptr : &planned->second;
-  if (pipe) HRT_RETURN_IF_ERROR(PipelinePrologue(pipe, lo, hi, step));
+  if (pipe) HRT_RETURN_IF_ERROR(PipelinePrologue(pipe, lo, hi, step, limit));
   const Reg iv = NewReg(Repr::kI32);
   code_.Ins("mov.b32", {iv, O(lo, Repr::kI32)});
 

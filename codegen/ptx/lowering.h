@@ -49,6 +49,9 @@ class CoarseScope {
   bool saved_;
 };
 
+// The producer warpgroup of a warp-specialized pipelined loop (pipeline.cc).
+inline constexpr uint32_t kProducerThreads = 128;
+
 class Lowering {
  public:
   Lowering(const ir::BoundKernel& kernel, Analysis* analysis, const ParamLayout& params,
@@ -61,6 +64,12 @@ class Lowering {
   bool uses_fmod() const { return uses_fmod_; }
   bool uses_mma() const { return uses_mma_; }
   bool uses_wgmma() const { return uses_wgmma_; }
+  // Threads the block has beyond the analysis' (32 * WARPS): the producer
+  // warpgroup of a warp-specialized loop, else 0.
+  uint32_t producer_threads() const { return producer_threads_; }
+  // The warpgroups move registers between them (setmaxnreg): the entry
+  // must cap registers for one resident block (.minnctapersm 1).
+  bool uses_setmaxnreg() const { return uses_setmaxnreg_; }
 
   // ---- elementwise.cc: one element. Inputs and result in the register
   // representation of their dtype (see types.h).
@@ -265,14 +274,17 @@ class Lowering {
   // 128-byte swizzle is a function of address bits 4-9.
   Reg RingBase();
   // Per-thread shared address of the first element of the 16-byte run a
-  // thread holds in |layout| (the staged load's blocked layout) inside a
-  // swizzled tile at RingBase() + |base|: rows of 64 elements (128 bytes)
-  // in column panels of |panel| bytes, chunks permuted by the row (dot.cc).
-  Reg SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base);
-  // True when the staged load of |shape| can be written by StageLoad in
-  // the swizzled layout: every slot's offset from its thread's first slot
-  // keeps the swizzle (whole 8-row groups, within one 16-byte run).
-  bool SwizzleFits(const Shape& shape) const;
+  // thread holds in |layout| (the staged load's blocked layout), |row| rows
+  // further down (0..7), inside a swizzled tile at RingBase() + |base|: rows
+  // of 64 elements (128 bytes) in column panels of |panel| bytes, chunks
+  // permuted by the row (dot.cc).
+  Reg SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base, int64_t row = 0);
+  // True when the staged load of |shape|, copied by |threads| threads, can
+  // be written by StageLoad in the swizzled layout: one 16-byte run per
+  // thread and row, whole rows. With |whole_atoms|, every slot's rows are
+  // whole 8-row atoms from its thread's first (one swizzled address per
+  // thread); without, StageLoad keeps one per row offset modulo 8.
+  bool SwizzleFits(const Shape& shape, uint32_t threads, bool whole_atoms) const;
 
   // pipeline.cc: a loop whose body multiplies two tiles loaded in the same
   // iteration keeps STAGES copies of them in flight (cp.async into a ring
@@ -299,16 +311,46 @@ class Lowering {
     // whose result only the yield reads: wgmma updates its registers in
     // place, and they may stay in flight across the back edge.
     bool acc_in_place = false;
+    // Warp-specialized (WARP_ROLES=2, wgmma only): a producer
+    // warpgroup past the consumers' threads fills the ring, one mbarrier
+    // per stage says "full" and one "empty" (pipeline.cc). |barriers| is
+    // their offset from RingBase(): full[s] at +8s, empty[s] at +8(S+s).
+    bool ws = false;
+    uint32_t barriers = 0;
     Reg slot;   // the stage the current iteration computes on
     Reg issue;  // the stage its copies go to
     Reg ahead;  // the iteration those copies are for (wgmma: set per iteration)
     Val ahead_ok;
+    // ws: the parity of the current round of the ring, the stage of the
+    // previous iteration (-1 before the first), the shared address of the
+    // barriers, lane 0 of each warp.
+    Reg phase, prev, bars, lane0;
   };
   // Fills |plan| (offsets excepted) when |loop| can be pipelined.
   bool PlanPipeline(const ir::Op& loop, Pipeline* plan);
   void PlanPipelines(const ir::Block& block, uint32_t depth);
   Status IssueStage(const Pipeline& p, Reg stage, Val iv, Val pred);
-  Status PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step);
+  // Before the loop. |limit| is LoopLimit(hi, step). Warp-specialized: also
+  // emits the producer warpgroup's whole loop, after which only the
+  // consumer warps run on.
+  Status PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step, Val limit);
+  Status ProducerLoop(Pipeline* p, Val lo, Val hi, Val step, Val limit);
+  // Spins on mbarrier |addr| until the phase of parity |parity| completed.
+  void MbarrierWait(Reg addr, int64_t offset, Opnd parity);
+  // Consumers, after the wgmmas that read stage |stage| completed: one
+  // arrival per warp on its empty barrier (|when|: also predicated on it).
+  void ReleaseStage(const Pipeline& p, Reg stage, Val when);
+  // True when |loop|, a top-level op of the kernel, may be split between
+  // a producer and consumers: nothing before it writes memory or holds a
+  // tile in registers (the producer's threads run that code too, with
+  // thread indices past the layouts').
+  bool CanSpecialize(const ir::Op& loop) const;
+  // Registers per thread for the producer and the consumer warpgroups
+  // (setmaxnreg), or zeros when the launch's share suffices.
+  struct RegisterSplit {
+    int64_t producer = 0, consumer = 0;
+  };
+  RegisterSplit SplitRegisters() const;
   Status PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step);
   void PipelineAdvance(Pipeline* p);
   // After the loop: nothing in flight may outlive it.
@@ -345,6 +387,23 @@ class Lowering {
   Repr ReprOfValue(ir::ValueId v) const { return ReprOf(ElemType(v)); }
   Status TooLarge() const;
 
+  // Everything derived from the thread index. The producer warpgroup's
+  // code is emitted with its own (thread indices from 0 within the
+  // warpgroup), swapped in by ProducerLoop.
+  struct ThreadState {
+    Reg tid, thread_zero;
+    std::vector<std::map<MemoKey, Vals>> memo;
+    std::vector<std::map<std::array<uint64_t, 3>, Reg>> cse;
+    std::map<std::pair<LayoutId, uint32_t>, Val> thread_base;
+    std::map<std::pair<LayoutId, int64_t>, Val> slot_valid;
+    std::map<std::array<int64_t, 6>, Val> flat_base;
+    std::map<std::array<int64_t, 6>, Reg> shared_addr;
+    std::map<std::array<int64_t, 4>, Reg> ldmatrix_base;
+    std::map<std::array<int64_t, 4>, Reg> swizzled_addr;
+    std::map<const ir::Op*, std::pair<Reg, Val>> tile_copy_inv;
+  };
+  void SwapThreadState(ThreadState* s);
+
   const ir::BoundKernel& bk_;
   const ir::Kernel& k_;
   Analysis* an_;
@@ -370,7 +429,7 @@ class Lowering {
   std::map<std::array<int64_t, 6>, Val> flat_base_;
   std::map<std::array<int64_t, 6>, Reg> shared_addr_;
   std::map<std::array<int64_t, 4>, Reg> ldmatrix_base_;
-  std::map<std::array<int64_t, 3>, Reg> swizzled_addr_;
+  std::map<std::array<int64_t, 4>, Reg> swizzled_addr_;
   // PlanTileCopy's loop invariants per load: thread offset, run alignment.
   std::map<const ir::Op*, std::pair<Reg, Val>> tile_copy_inv_;
   Reg ring_base_;
@@ -389,6 +448,14 @@ class Lowering {
   std::map<std::pair<uint32_t, uint32_t>, Reg> element_step_;
   std::map<uint32_t, Val> shape_syms_;
 
+  // Threads the staged copies are spread over: the analysis' threads, or
+  // the producer warpgroup's while its code is emitted.
+  uint32_t copy_threads_ = 0;
+  uint32_t producer_threads_ = 0;
+  // Nonzero once the producer warps have left: barriers are named ones for
+  // this many (consumer) threads.
+  uint32_t barrier_threads_ = 0;
+
   uint32_t small_region_bytes_ = 0;
   uint32_t big_bytes_ = 0;
   bool small_used_ = false;
@@ -397,6 +464,7 @@ class Lowering {
   bool uses_fmod_ = false;
   bool uses_mma_ = false;
   bool uses_wgmma_ = false;
+  bool uses_setmaxnreg_ = false;
 };
 
 }  // namespace hrt::ptx

@@ -30,9 +30,38 @@
 //   wgmma.fence, wgmma x K/16 on stage i % STAGES, wgmma.commit_group
 //   issue copies for i+L           into stage (i+L) % STAGES = (i-1-P) % STAGES
 //   wgmma.wait_group P
+//
+// Warp-specialized (WARP_ROLES=2, wgmma loops only): the block gets a
+// producer warpgroup (128 threads) past the 32 * WARPS consumer threads,
+// and no block-wide barrier runs inside the loop. Stage s has two
+// mbarriers after the ring: full[s] (132 arrivals: each producer thread's
+// cp.async.mbarrier.arrive.noinc, which arrives once its copies have
+// landed, plus one release-arrive per producer warp after its synchronous
+// edge stores) and empty[s] (one arrival per consumer warp). Iteration i
+// uses stage i % S in round r = i / S; a barrier's phase r completes once
+// per round, so waits name the parity r & 1:
+//
+//   producer (loop over i)                 consumers (the loop body)
+//   i >= S: wait empty[s], parity (r-1)&1  wait full[s], parity r&1
+//   copies for i into stage s              fence.proxy.async.shared::cta
+//   cp.async.mbarrier.arrive.noinc full[s] wgmma.fence, wgmmas, commit_group
+//   fence.proxy.async.shared::cta          wgmma.wait_group P
+//   bar.warp.sync, lane 0: arrive full[s]  lane 0: arrive empty[stage of i-P]
+//
+// Proxies: cp.async and st.shared write through the generic proxy, wgmma
+// reads through the async one. The producer fences its synchronous stores
+// itself (as the shared path does); its cp.async writes land after it has
+// moved on, so the consumers fence after acquiring them through full[s],
+// before their wgmmas. Neither side can
+// get a phase ahead of the other's wait: full[s] completes round r+1 only
+// after the producer waited for empty[s]'s round r, which needs the
+// consumers past their wait for round r, and vice versa. The producer
+// warps exit after their loop; later barriers name the consumers only
+// (bar.sync 1, 32 * WARPS).
 #include <algorithm>
 
 #include "codegen/ir/verifier.h"
+#include "codegen/ptx/abi.h"
 #include "codegen/ptx/lowering.h"
 
 namespace hrt::ptx {
@@ -115,10 +144,13 @@ void Lowering::PlanPipelines(const ir::Block& block, uint32_t depth) {
     if (PlanPipeline(op, &p)) {
       // Loops run one after another: every ring starts at offset 0.
       // wgmma: slack to align the ring to 1024 bytes at run time.
-      const int64_t bytes = p.stages * p.stage_bytes + (p.wgmma ? 1024 : 0);
+      // Warp-specialized: two mbarriers per stage after the ring.
+      const int64_t bytes =
+          p.stages * p.stage_bytes + (p.wgmma ? 1024 : 0) + (p.ws ? 16 * p.stages : 0);
       if (bytes <= (int64_t{1} << 30)) {
         pipe_bytes_ = std::max(pipe_bytes_, static_cast<uint32_t>(bytes));
         pipelines_[&op] = p;
+        if (p.ws) producer_threads_ = kProducerThreads;
       }
     }
     PlanPipelines(op.regions[0], depth + 1);
@@ -142,12 +174,199 @@ Status Lowering::IssueStage(const Pipeline& p, Reg stage, Val iv, Val pred) {
   memo_.pop_back();
   cse_.pop_back();
   values_[ivv] = saved;
-  code_.Ins("cp.async.commit_group", {});
+  // Warp-specialized: the full barrier tracks the copies instead.
+  if (!p.ws) code_.Ins("cp.async.commit_group", {});
   return s;
 }
 
-Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step) {
-  code_.Comment("pipelined loop: " + std::to_string(p->stages) + " stages in flight");
+bool Lowering::CanSpecialize(const ir::Op& loop) const {
+  int64_t loops = 0;
+  auto count = [&](auto&& self, const ir::Block& b) -> void {
+    for (const ir::Op& op : b.ops) {
+      loops += op.code == ir::OpCode::kFor;
+      for (const ir::Block& r : op.regions) self(self, r);
+    }
+  };
+  count(count, k_.body);
+  if (loops != 1) return false;
+  for (const ir::Op& op : k_.body.ops) {
+    if (&op == &loop) return true;
+    if (!op.regions.empty() || op.results.empty()) return false;
+    if (op.code == ir::OpCode::kStore || op.code == ir::OpCode::kAtomicAdd) return false;
+    for (ir::ValueId r : op.results) {
+      const ValueKind kind = an_->values[r].kind;
+      if (kind != ValueKind::kUniform && kind != ValueKind::kPure) return false;
+    }
+  }
+  return false;
+}
+
+Lowering::RegisterSplit Lowering::SplitRegisters() const {
+  // The registers a block gets at launch: what ptxas may give each of its
+  // threads with the resident blocks asked for (emit.cc: two only when the
+  // estimate fits twice, or MIN_BLOCKS), in the allocation's 8-register
+  // steps. When the consumers' estimate is above that, the producer gives
+  // registers back to them: setmaxnreg moves them within the block's pool
+  // (the same instruction for every warp of a warpgroup, 24..256 in steps
+  // of 8). Two consumer warpgroups (128x256): 168 at launch, 72 for the
+  // producer, 216 for the consumers. (CUTLASS's TMA producers live in 40;
+  // ptxas spills this producer's copy addressing there, not at 56..80.)
+  constexpr int64_t kFile = 64 * 1024, kProducerRegs = 72;
+  const int64_t block = an_->threads + kProducerThreads;
+  int64_t blocks = MinBlocksPerSm(bk_);
+  const int64_t estimate = an_->estimated_registers;
+  if (blocks <= 0) blocks = estimate * block * 2 > kFile ? 1 : 2;
+  const int64_t launch = std::min<int64_t>(kFile / (block * blocks) / 8 * 8, 248);
+  RegisterSplit out;
+  if (estimate <= launch - 16 || launch <= kProducerRegs) return out;  // ptxas has room
+  const int64_t consumer = std::min<int64_t>(
+      (launch * block - kProducerRegs * kProducerThreads) / an_->threads / 8 * 8, 248);
+  if (consumer <= launch) return out;
+  out.producer = kProducerRegs;
+  out.consumer = consumer;
+  return out;
+}
+
+void Lowering::SwapThreadState(ThreadState* s) {
+  std::swap(tid_, s->tid);
+  std::swap(thread_zero_, s->thread_zero);
+  std::swap(memo_, s->memo);
+  std::swap(cse_, s->cse);
+  std::swap(thread_base_, s->thread_base);
+  std::swap(slot_valid_, s->slot_valid);
+  std::swap(flat_base_, s->flat_base);
+  std::swap(shared_addr_, s->shared_addr);
+  std::swap(ldmatrix_base_, s->ldmatrix_base);
+  std::swap(swizzled_addr_, s->swizzled_addr);
+  std::swap(tile_copy_inv_, s->tile_copy_inv);
+}
+
+void Lowering::MbarrierWait(Reg addr, int64_t offset, Opnd parity) {
+  // try_wait suspends the thread for a while and may give up: retry.
+  const uint32_t again = code_.NewLabel();
+  const Reg done = NewReg(Repr::kPred);
+  code_.Label(again);
+  code_.Ins("mbarrier.try_wait.parity.shared::cta.b64", {done, Opnd::Mem(addr, offset), parity});
+  code_.BranchIf(done, true, again, false);
+}
+
+void Lowering::ReleaseStage(const Pipeline& p, Reg stage, Val when) {
+  const Reg a = NewReg(Repr::kI32);
+  code_.Ins("mad.lo.u32", {a, stage, Opnd::Imm(8), p.bars});
+  const Val by = And(when, Val::Of(p.lane0));
+  code_.InsIf(by.is_const() ? Reg{} : by.reg, false, "mbarrier.arrive.shared::cta.b64",
+              {Opnd::Text("_"), Opnd::Mem(a, 8 * p.stages)});
+}
+
+Status Lowering::ProducerLoop(Pipeline* p, Val lo, Val hi, Val step, Val limit) {
+  code_.Comment("producer warpgroup: fills the ring, then exits");
+  // Its thread indices count from 0 (the layouts' threads); nothing
+  // computed from the consumers' may be reused.
+  ThreadState mine;
+  {
+    const Reg tid = Tid();
+    PrologueScope ps(&code_);
+    mine.tid = NewReg(Repr::kI32);
+    code_.Ins("sub.u32", {mine.tid, tid, Opnd::Imm(an_->threads)});
+  }
+  mine.memo.emplace_back();
+  mine.cse.emplace_back();
+  SwapThreadState(&mine);
+  copy_threads_ = kProducerThreads;
+  const Reg stage = NewReg(Repr::kI32), phase = NewReg(Repr::kI32), n = NewReg(Repr::kI32);
+  const Reg iv = NewReg(Repr::kI32), skip = NewReg(Repr::kPred);
+  code_.Ins("mov.b32", {stage, Opnd::Imm(0)});
+  code_.Ins("mov.b32", {phase, Opnd::Imm(0)});
+  code_.Ins("mov.b32", {n, Opnd::Imm(0)});
+  code_.Ins("mov.b32", {iv, O(lo, Repr::kI32)});
+  const uint32_t top = code_.NewLabel(), fill = code_.NewLabel(), done = code_.NewLabel();
+  code_.Ins("setp.ge.s32", {skip, iv, O(hi, Repr::kI32)});
+  code_.BranchIf(skip, false, done, true);
+  code_.Label(top);
+  // Round r >= 1: the consumers must have released round r-1's stage.
+  const Reg first = NewReg(Repr::kPred), empty = NewReg(Repr::kI32), parity = NewReg(Repr::kI32);
+  code_.Ins("setp.lt.s32", {first, n, Opnd::Imm(p->stages)});
+  code_.BranchIf(first, false, fill, true);
+  code_.Ins("mad.lo.u32", {empty, stage, Opnd::Imm(8), p->bars});
+  code_.Ins("xor.b32", {parity, phase, Opnd::Imm(1)});
+  MbarrierWait(empty, 8 * p->stages, parity);
+  code_.Label(fill);
+  Status st = IssueStage(*p, stage, Val::Of(iv), Val::Const(1));
+  if (st.ok()) {
+    const Reg full = NewReg(Repr::kI32);
+    code_.Ins("mad.lo.u32", {full, stage, Opnd::Imm(8), p->bars});
+    // Arrives once this thread's copies have landed ...
+    code_.Ins("cp.async.mbarrier.arrive.noinc.shared::cta.b64", {Opnd::Mem(full)});
+    // ... and, with release semantics, after its synchronous stores (edge
+    // elements, fenced for wgmma's async proxy by the thread that wrote
+    // them), one thread per warp for the warp.
+    code_.Ins("fence.proxy.async.shared::cta", {});
+    code_.Ins("bar.warp.sync", {Opnd::Imm(-1)});
+    code_.InsIf(p->lane0, false, "mbarrier.arrive.shared::cta.b64",
+                {Opnd::Text("_"), Opnd::Mem(full)});
+    const Reg t = NewReg(Repr::kI32), wrap = NewReg(Repr::kPred), more = NewReg(Repr::kPred);
+    code_.Ins("add.s32", {t, stage, Opnd::Imm(1)});
+    code_.Ins("setp.eq.s32", {wrap, t, Opnd::Imm(p->stages)});
+    code_.Ins("selp.b32", {stage, Opnd::Imm(0), t, wrap});
+    code_.InsIf(wrap, false, "xor.b32", {phase, phase, Opnd::Imm(1)});
+    code_.Ins("add.s32", {n, n, Opnd::Imm(1)});
+    code_.Ins("setp.lt.s32", {more, iv, O(limit, Repr::kI32)});
+    code_.Ins("add.s32", {iv, iv, O(step, Repr::kI32)});
+    code_.BranchIf(more, false, top, true);
+    code_.Label(done);
+    code_.Ins("exit", {});
+  }
+  SwapThreadState(&mine);
+  copy_threads_ = an_->threads;
+  return st;
+}
+
+Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step, Val limit) {
+  code_.Comment("pipelined loop: " + std::to_string(p->stages) + " stages in flight" +
+                (p->ws ? ", warp-specialized" : ""));
+  if (p->ws) {
+    p->slot = NewReg(Repr::kI32);
+    p->phase = NewReg(Repr::kI32);
+    p->prev = NewReg(Repr::kI32);
+    p->bars = NewReg(Repr::kI32);
+    p->lane0 = NewReg(Repr::kPred);
+    code_.Ins("mov.b32", {p->slot, Opnd::Imm(0)});
+    code_.Ins("mov.b32", {p->phase, Opnd::Imm(0)});
+    code_.Ins("mov.b32", {p->prev, Opnd::Imm(-1)});
+    code_.Ins("add.u32", {p->bars, RingBase(), Opnd::Imm(p->barriers)});
+    const Reg lane = NewReg(Repr::kI32);
+    code_.Ins("and.b32", {lane, Tid(), Opnd::Imm(31)});
+    code_.Ins("setp.eq.u32", {p->lane0, lane, Opnd::Imm(0)});
+    const Reg zero = IsThreadZero();
+    const int64_t producer_warps = kProducerThreads / 32;
+    for (int64_t s = 0; s < p->stages; ++s) {
+      code_.InsIf(zero, false, "mbarrier.init.shared::cta.b64",
+                  {Opnd::Mem(p->bars, 8 * s), Opnd::Imm(kProducerThreads + producer_warps)});
+      code_.InsIf(zero, false, "mbarrier.init.shared::cta.b64",
+                  {Opnd::Mem(p->bars, 8 * (p->stages + s)), Opnd::Imm(an_->threads / 32)});
+    }
+    // Published to the block (and to cp.async's arrivals) by the barrier.
+    code_.InsIf(zero, false, "fence.mbarrier_init.release.cluster", {});
+    code_.BarSync();  // every thread: the barriers are initialized
+    const Reg consumer = NewReg(Repr::kPred);
+    const uint32_t consumers = code_.NewLabel();
+    code_.Ins("setp.lt.u32", {consumer, Tid(), Opnd::Imm(an_->threads)});
+    code_.BranchIf(consumer, false, consumers, true);
+    const RegisterSplit split = SplitRegisters();
+    if (split.consumer > 0) {
+      uses_setmaxnreg_ = true;
+      code_.Ins("setmaxnreg.dec.sync.aligned.u32", {Opnd::Imm(split.producer)});
+    }
+    HRT_RETURN_IF_ERROR(ProducerLoop(p, lo, hi, step, limit));
+    code_.Label(consumers);
+    code_.Comment("consumer warpgroups");
+    if (split.consumer > 0) {
+      code_.Ins("setmaxnreg.inc.sync.aligned.u32", {Opnd::Imm(split.consumer)});
+    }
+    barrier_threads_ = an_->threads;
+    dirty_.fill(false);
+    return Status::Ok();
+  }
   p->slot = NewReg(Repr::kI32);
   p->issue = NewReg(Repr::kI32);
   code_.Ins("mov.b32", {p->slot, Opnd::Imm(0)});
@@ -169,6 +388,13 @@ Status Lowering::PipelinePrologue(Pipeline* p, Val lo, Val hi, Val step) {
 }
 
 Status Lowering::PipelineIterationStart(Pipeline* p, Reg iv, Val hi, Val step) {
+  if (p->ws) {
+    const Reg full = NewReg(Repr::kI32);
+    code_.Ins("mad.lo.u32", {full, p->slot, Opnd::Imm(8), p->bars});
+    MbarrierWait(full, 0, p->phase);
+    code_.Ins("fence.proxy.async.shared::cta", {});
+    return Status::Ok();
+  }
   code_.Ins("cp.async.wait_group", {Opnd::Imm(p->lookahead - 1)});
   // cp.async and st.shared write through the generic proxy; wgmma reads
   // through the async proxy. Each thread fences its own (completed) writes
@@ -215,7 +441,7 @@ Result<Val> Lowering::ValueAt(ir::ValueId v, uint32_t rank, const Point& coord) 
   ones.rank = rank;
   for (uint32_t d = 0; d < rank; ++d) ones.dims[d] = 1;
   Coords at;
-  at.layout = an_->layouts.Add(MakeBlocked(ones, an_->threads, 1));  // one slot
+  at.layout = an_->layouts.Add(MakeBlocked(ones, copy_threads_, 1));  // one slot
   at.rank = rank;
   at.selection = false;
   for (uint32_t d = 0; d < rank; ++d) at.explicit_dims[d] = {coord[d]};
@@ -443,6 +669,12 @@ Reg Lowering::TileCopyAddress(const TileCopy& tc, const ir::Op& load, LayoutId l
 void Lowering::PipelineDrain(Pipeline* p) {
   // The accumulators are read after the loop: no wgmma may still write them.
   if (p->wgmma) code_.Ins("wgmma.wait_group.sync.aligned", {Opnd::Imm(0)});
+  if (p->ws) {
+    // Every copy landed before its full barrier completed; the producer
+    // warps have exited.
+    Barrier();
+    return;
+  }
   // Copies for iterations past the end were predicated off; drain the rest
   // before the buffers' memory is used for anything else.
   code_.Ins("cp.async.wait_group", {Opnd::Imm(0)});
@@ -450,6 +682,15 @@ void Lowering::PipelineDrain(Pipeline* p) {
 }
 
 void Lowering::PipelineAdvance(Pipeline* p) {
+  if (p->ws) {
+    const Reg t = NewReg(Repr::kI32), wrap = NewReg(Repr::kPred);
+    code_.Ins("mov.b32", {p->prev, p->slot});
+    code_.Ins("add.s32", {t, p->slot, Opnd::Imm(1)});
+    code_.Ins("setp.eq.s32", {wrap, t, Opnd::Imm(p->stages)});
+    code_.Ins("selp.b32", {p->slot, Opnd::Imm(0), t, wrap});
+    code_.InsIf(wrap, false, "xor.b32", {p->phase, p->phase, Opnd::Imm(1)});
+    return;
+  }
   for (Reg r : {p->slot, p->issue}) {
     const Reg t = NewReg(Repr::kI32), wrap = NewReg(Repr::kPred);
     code_.Ins("add.s32", {t, r, Opnd::Imm(1)});

@@ -331,7 +331,7 @@ Lowering::Region Lowering::NextSmallRegion() {
 }
 
 void Lowering::Barrier() {
-  code_.BarSync();
+  code_.BarSync(barrier_threads_);
   dirty_.fill(false);
 }
 

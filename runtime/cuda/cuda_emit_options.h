@@ -9,7 +9,8 @@
 
 namespace hrt::cuda {
 
-// The plain target of |fp|'s arch (no "a" features), the emitter's baseline
+// The target of |fp|'s arch (sm_90a keeps its "a": wgmma; other archs are
+// plain), the emitter's baseline
 // ISA (or the oldest that names the target, if newer), and the device's own
 // limits (threads per block, opt-in shared memory). kUnsupported when the
 // driver cannot JIT that ISA.

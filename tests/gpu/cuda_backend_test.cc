@@ -241,6 +241,13 @@ class KernelRun {
     return *tensors_.back();
   }
 
+  // A view with explicit (non-negative) strides over its own storage.
+  Tensor& AddView(DType dtype, std::vector<int64_t> shape, std::vector<int64_t> strides) {
+    tensors_.push_back(std::make_unique<Tensor>(
+        Tensor{HostTensor(dtype, std::move(shape), std::move(strides), 0), 0, 0, dtype}));
+    return *tensors_.back();
+  }
+
   // Runs |bound| on the GPU (on the test's stream) and on the interpreter
   // with the same inputs; |scalars| are appended after the tensors.
   void Run(const CompiledKernel& compiled, const ir::BoundKernel& bound,
@@ -472,6 +479,8 @@ TEST_F(CudaGpuTest, SiluMulMatchesInterpreter) {
 
 struct GemmShape {
   int64_t m, n, k;
+  // B as the transposed view of a row-major [N, K] weight: strides [1, K].
+  bool b_strided = false;
 };
 
 // One C = A @ B (+ bias of N, or none) of |s| on the GPU, against the
@@ -479,10 +488,12 @@ struct GemmShape {
 void CheckGemm(CudaGpuTest* t, const Case& c, const CompiledKernel& compiled,
                const ir::BoundKernel& bound, Rng& rng, GemmShape s, bool with_bias) {
   SCOPED_TRACE("M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
-               " K=" + std::to_string(s.k) + (with_bias ? " bias" : ""));
+               " K=" + std::to_string(s.k) + (with_bias ? " bias" : "") +
+               (s.b_strided ? " B strided" : ""));
   KernelRun run(t);
   Tensor& a = run.Add(c.dtype, {s.m, s.k});
-  Tensor& b = run.Add(c.dtype, {s.k, s.n});
+  Tensor& b =
+      s.b_strided ? run.AddView(c.dtype, {s.k, s.n}, {1, s.k}) : run.Add(c.dtype, {s.k, s.n});
   Tensor& bias = run.Add(c.dtype, {with_bias ? s.n : 0});
   Tensor& out = run.Add(c.dtype, {s.m, s.n}, /*pad=*/3);
   const auto av = a.host.FillUniform(rng, -1, 1);
@@ -521,6 +532,31 @@ TEST_F(CudaGpuTest, GemmLargerTilesMatchInterpreter) {
     COMPILE_OR_FAIL(bound, compiled, "gemm", c);
     Rng rng(45);
     for (GemmShape s : {GemmShape{256, 256, 256}, GemmShape{300, 200, 200}}) {
+      ASSERT_NO_FATAL_FAILURE(CheckGemm(this, c, **compiled, *bound, rng, s, /*with_bias=*/true));
+    }
+  }
+}
+
+// The warp-specialized K loop (WARP_ROLES=2, kernels/gemm.tile's default):
+// on sm_90a f16/bf16 take it (f32 and other targets ignore the tunable).
+// K long enough for several rounds of the ring (the mbarriers' phases
+// flip), all-interior tiles, ragged edges on every dim (the producer's
+// element path), a strided B (no 16-byte runs: every element
+// synchronous), and one consumer warpgroup as well as two (setmaxnreg).
+TEST_F(CudaGpuTest, GemmWarpSpecializedMatchesInterpreter) {
+  const bool sm90a = device_->info().desc.arch == "sm_90a";
+  for (const Case& c :
+       Cases({"", "STAGES=2", "STAGES=4", "BLOCK_N=256,STAGES=2", "BLOCK_N=256,STAGES=4",
+              "BLOCK_M=64,BLOCK_N=64,WARPS=4", "BLOCK_M=64,BLOCK_N=256,WARPS=4,STAGES=4"})) {
+    SCOPED_TRACE(Label(c));
+    COMPILE_OR_FAIL(bound, compiled, "gemm", c);
+    if (sm90a && c.dtype != DType::kF32) {
+      EXPECT_NE((*compiled)->ptx.find("mbarrier.try_wait"), std::string::npos);
+    }
+    Rng rng(46);
+    for (GemmShape s :
+         {GemmShape{256, 256, 1024}, GemmShape{300, 200, 1000}, GemmShape{129, 257, 70},
+          GemmShape{256, 320, 704, true}, GemmShape{64, 64, 0}}) {
       ASSERT_NO_FATAL_FAILURE(CheckGemm(this, c, **compiled, *bound, rng, s, /*with_bias=*/true));
     }
   }

@@ -13,6 +13,7 @@
 #include "codegen/ir/binary.h"
 #include "codegen/ir/dtype.h"
 #include "kernels/testing/load_kernel.h"
+#include "runtime/cuda/cuda_emit_options.h"
 
 namespace hrt::cuda {
 namespace {
@@ -139,6 +140,22 @@ TEST(CudaCodeKey, EmitOptionsTextNamesEveryOption) {
   o.limits.max_registers_per_thread = 255;
   o.entry_name = "k";
   EXPECT_EQ(EncodeEmitOptions(o), "target=sm_90a,ptx=83,threads=1024,smem=232448,regs=255,entry=k");
+}
+
+TEST(CudaEmitOptions, Sm90aDevicesGetArchSpecificCode) {
+  using select::Arch;
+  using select::ArchVariant;
+  auto options = [](Arch arch) {
+    Result<ptx::EmitOptions> o = EmitOptionsFor(select::MakeCudaFingerprint(arch, 13000));
+    EXPECT_TRUE(o.ok()) << o.status().message();
+    return o.ok() ? *o : ptx::EmitOptions{};
+  };
+  const ptx::EmitOptions h100 = options(Arch{9, 0, ArchVariant::kSpecific});
+  EXPECT_EQ(h100.target.sm, 90u);
+  EXPECT_TRUE(h100.target.arch_specific);  // wgmma
+  EXPECT_FALSE(options(Arch{8, 0, ArchVariant::kPlain}).target.arch_specific);
+  EXPECT_FALSE(options(Arch{9, 0, ArchVariant::kPlain}).target.arch_specific);
+  EXPECT_FALSE(options(Arch{10, 0, ArchVariant::kSpecific}).target.arch_specific);
 }
 
 std::vector<uint8_t> FakeCubin(size_t n) {

@@ -538,8 +538,10 @@ struct PtxasResult {
   std::string output;  // stdout and stderr
 };
 
-// Assembles |ptx| for |arch| through a temporary file.
-PtxasResult RunPtxas(const std::string& ptx, const std::string& arch) {
+// Assembles |ptx| for |arch| through a temporary file; |flags| are passed
+// on (e.g. "-v" for the register and spill report).
+PtxasResult RunPtxas(const std::string& ptx, const std::string& arch,
+                     const std::string& flags = "") {
   PtxasResult r;
   std::string dir = std::filesystem::temp_directory_path().string();
   std::string in = dir + "/hrt_ptx_XXXXXX";
@@ -558,7 +560,8 @@ PtxasResult RunPtxas(const std::string& ptx, const std::string& arch) {
     r.output = "short write";
     return r;
   }
-  const std::string cmd = PtxasPath() + " -arch=" + arch + " " + path + " -o /dev/null 2>&1";
+  const std::string cmd =
+      PtxasPath() + " -arch=" + arch + " " + flags + " " + path + " -o /dev/null 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p) {
     char buf[4096];
@@ -698,7 +701,24 @@ TEST(PtxEmit, StandardKernelsAssembleForSm80AndSm90a) {
     for (const ir::Kernel& k : m->kernels) {
       const std::vector<ir::BoundKernel> space = TuningSpace(k);
       ASSERT_FALSE(space.empty()) << k.name;
-      const auto picks = Spread(space, 24);
+      // The same number of picks for every dtype (a single spread over the
+      // space can land on one dtype: it is the fastest-changing axis).
+      std::vector<const ir::BoundKernel*> picks;
+      if (k.dtype_params.empty()) {
+        picks = Spread(space, 24);
+      } else {
+        const ir::DTypeParam& d = k.dtype_params[0];
+        const size_t per = (24 + d.candidates.size() - 1) / d.candidates.size();
+        for (ir::DType t : d.candidates) {
+          std::vector<const ir::BoundKernel*> of_t;
+          for (const ir::BoundKernel& b : space) {
+            if (b.config.Get(d.name) == static_cast<int64_t>(t)) of_t.push_back(&b);
+          }
+          for (size_t i = 0; i < std::min(per, of_t.size()); ++i) {
+            picks.push_back(of_t[i * of_t.size() / std::min(per, of_t.size())]);
+          }
+        }
+      }
       // Every dtype candidate is among the picks.
       for (const ir::DTypeParam& d : k.dtype_params) {
         for (ir::DType t : d.candidates) {
@@ -980,8 +1000,9 @@ TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
 }
 
 TEST(PtxEmit, GemmUsesWgmmaOnSm90a) {
+  // The plain pipelined loop (WARP_ROLES=1; 2 is tested below).
   for (const char* t : {"f16", "bf16"}) {
-    auto b = BindStandard("gemm", std::string("T=") + t);
+    auto b = BindStandard("gemm", std::string("T=") + t + ",WARP_ROLES=1");
     ASSERT_TRUE(b.ok());
     auto p = ptx::EmitKernel(*b, Options("sm_90a"));
     ASSERT_TRUE(p.ok()) << p.status().message();
@@ -1014,21 +1035,21 @@ TEST(PtxEmit, GemmUsesWgmmaOnSm90a) {
     ASSERT_TRUE(a80.ok());
     EXPECT_FALSE(Contains(a80->ptx, "wgmma"));
     for (const char* cfg : {",STAGES=1", ",BLOCK_K=32"}) {
-      auto c = BindStandard("gemm", std::string("T=") + t + cfg);
+      auto c = BindStandard("gemm", std::string("T=") + t + cfg + ",WARP_ROLES=1");
       ASSERT_TRUE(c.ok());
       const std::string q = MustEmit(*c);
       EXPECT_FALSE(Contains(q, "wgmma")) << cfg;
       EXPECT_TRUE(Contains(q, "mma.sync.aligned.m16n8k16")) << cfg;
     }
     // STAGES = 2: every group completes within its iteration.
-    auto two = BindStandard("gemm", std::string("T=") + t + ",STAGES=2");
+    auto two = BindStandard("gemm", std::string("T=") + t + ",STAGES=2,WARP_ROLES=1");
     ASSERT_TRUE(two.ok());
     const std::string q = MustEmit(*two);
     EXPECT_TRUE(Contains(q, "wgmma.mma_async"));
     EXPECT_FALSE(Contains(q, "wgmma.wait_group.sync.aligned \t1;"));
     // 128x256: m64n256, no second block (its accumulator alone is 128
     // registers a thread).
-    auto wide = BindStandard("gemm", std::string("T=") + t + ",BLOCK_N=256,STAGES=2");
+    auto wide = BindStandard("gemm", std::string("T=") + t + ",BLOCK_N=256,STAGES=2,WARP_ROLES=1");
     ASSERT_TRUE(wide.ok());
     auto w = ptx::EmitKernel(*wide, Options("sm_90a"));
     ASSERT_TRUE(w.ok()) << w.status().message();
@@ -1186,6 +1207,145 @@ TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), hrt::Code::kUnsupported);
   EXPECT_TRUE(Contains(p.status().message(), "MIN_BLOCKS=3")) << p.status().message();
+}
+
+// The text between the first |from| and the first |to| after it.
+std::string Between(const std::string& s, const std::string& from, const std::string& to) {
+  const size_t a = s.find(from);
+  if (a == std::string::npos) return std::string();
+  const size_t b = s.find(to, a);
+  return s.substr(a, b == std::string::npos ? std::string::npos : b - a);
+}
+
+TEST(PtxEmit, WarpSpecializedGemmHandsStagesOverThroughMbarriers) {
+  const std::string text = ReadFile(KernelsDir() + "/gemm.tile");
+  for (const char* t : {"f16", "bf16"}) {
+    SCOPED_TRACE(t);
+    // The default: 128x128x64, 8 consumer warps, STAGES = 3.
+    auto b = BindText(text, "gemm", std::string("T=") + t);
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    auto p = ptx::EmitKernel(*b, Options("sm_90a"));
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    const std::string& ptx = p->ptx;
+    EXPECT_EQ(p->threads_per_block, 256u + 128u);
+    EXPECT_TRUE(Contains(ptx, ".maxntid 384, 1, 1\n"));
+    // Full barriers: 128 asynchronous arrivals and 4 warps'; empty: 8 warps.
+    EXPECT_EQ(Count(ptx, "mbarrier.init.shared::cta.b64"), 6u);
+    EXPECT_TRUE(Contains(ptx, "mbarrier.init.shared::cta.b64 \t[%r"));
+    EXPECT_TRUE(Contains(ptx, "], 132;"));
+    EXPECT_TRUE(Contains(ptx, "], 8;"));
+    // Every thread waits once for the initialization, then the roles split.
+    EXPECT_EQ(Count(ptx, "bar.sync \t0;"), 1u);
+    const std::string producer = Between(ptx, "// producer warpgroup", "exit;");
+    const std::string consumer =
+        Between(ptx, "// consumer warpgroups", "wgmma.wait_group.sync.aligned \t0;");
+    ASSERT_FALSE(producer.empty());
+    ASSERT_FALSE(consumer.empty());
+    EXPECT_TRUE(Contains(producer, "mbarrier.try_wait.parity.shared::cta.b64"));
+    EXPECT_TRUE(Contains(producer, "\tcp.async.cg.shared.global \t["));
+    EXPECT_TRUE(Contains(producer, "cp.async.mbarrier.arrive.noinc.shared::cta.b64"));
+    EXPECT_TRUE(Contains(producer, "bar.warp.sync"));
+    EXPECT_TRUE(Contains(producer, "mbarrier.arrive.shared::cta.b64 \t_, ["));
+    EXPECT_FALSE(Contains(producer, "wgmma"));
+    EXPECT_FALSE(Contains(producer, "cp.async.commit_group"));
+    // The K loop: wait for the stage, fence, wgmma, release; no barrier and
+    // no copy.
+    EXPECT_TRUE(Contains(consumer, "mbarrier.try_wait.parity.shared::cta.b64"));
+    EXPECT_TRUE(Contains(consumer, "fence.proxy.async.shared::cta;"));
+    EXPECT_EQ(Count(consumer, "wgmma.mma_async.sync.aligned.m64n128k16"), 4u);
+    EXPECT_TRUE(Contains(consumer, "wgmma.wait_group.sync.aligned \t1;"));
+    EXPECT_TRUE(Contains(consumer, "mbarrier.arrive.shared::cta.b64 \t_, ["));
+    EXPECT_FALSE(Contains(consumer, "bar.sync"));
+    EXPECT_FALSE(Contains(consumer, "cp.async"));
+    // After the loop the barriers name the 256 consumer threads.
+    EXPECT_TRUE(Contains(ptx, "bar.sync \t1, 256;"));
+    // The consumers' accumulator fits the launch's registers: no setmaxnreg.
+    EXPECT_FALSE(Contains(ptx, "setmaxnreg"));
+
+    // WARP_ROLES=1 is the plain pipelined wgmma loop: no producer.
+    for (const char* cfg : {"", ",BLOCK_N=256,STAGES=2", ",BLOCK_M=64,WARPS=4"}) {
+      auto off = BindText(text, "gemm", std::string("T=") + t + cfg + ",WARP_ROLES=1");
+      ASSERT_TRUE(off.ok()) << cfg;
+      auto q = ptx::EmitKernel(*off, Options("sm_90a"));
+      ASSERT_TRUE(q.ok()) << cfg;
+      EXPECT_FALSE(Contains(q->ptx, "mbarrier")) << cfg;
+      EXPECT_TRUE(Contains(q->ptx, "wgmma.mma_async")) << cfg;
+      EXPECT_EQ(q->threads_per_block, *off->config.Get("WARPS") * 32) << cfg;
+    }
+
+    // 128x256: two consumer warpgroups hold 128 accumulator registers a
+    // thread; the producer gives registers to them.
+    auto wide = BindText(text, "gemm", std::string("T=") + t + ",BLOCK_N=256,STAGES=4");
+    ASSERT_TRUE(wide.ok()) << wide.status().message();
+    auto w = ptx::EmitKernel(*wide, Options("sm_90a"));
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    EXPECT_TRUE(Contains(w->ptx, "setmaxnreg.dec.sync.aligned.u32 \t72;"));
+    EXPECT_TRUE(Contains(w->ptx, "setmaxnreg.inc.sync.aligned.u32 \t216;"));
+    // The register cap of one resident block that setmaxnreg needs.
+    EXPECT_TRUE(Contains(w->ptx, ".maxntid 384, 1, 1\n.minnctapersm 1\n"));
+    EXPECT_EQ(Count(w->ptx, "wgmma.mma_async.sync.aligned.m64n256k16"), 4u);
+    EXPECT_EQ(Count(w->ptx, "], 132;"), 4u);  // four stages
+    // 4 x 48 KiB stages, 1 KiB to align them, 8 barriers, the bias row.
+    EXPECT_EQ(w->shared_bytes, 4 * 49152u + 1024 + 64 + 256 * 4);
+    if (HavePtxas()) {
+      // ptxas gives the block 168 registers a thread at launch (the pool
+      // setmaxnreg redistributes: 72 x 128 + 216 x 256 = 168 x 384), and
+      // nothing spills.
+      const PtxasResult r = RunPtxas(w->ptx, "sm_90a", "-v");
+      EXPECT_EQ(r.status, 0) << r.output;
+      EXPECT_TRUE(Contains(r.output, "Used 168 registers")) << r.output;
+      EXPECT_TRUE(Contains(r.output, " 0 bytes spill stores, 0 bytes spill loads")) << r.output;
+    }
+
+    // Elsewhere the tunable changes nothing: sm_80, f32, BLOCK_K = 32.
+    auto a80 = ptx::EmitKernel(*b, Options("sm_80"));
+    ASSERT_TRUE(a80.ok()) << a80.status().message();
+    EXPECT_FALSE(Contains(a80->ptx, "mbarrier"));
+    EXPECT_EQ(a80->threads_per_block, 256u);
+    for (const std::string& cfg : {std::string("T=f32,BLOCK_M=64,BLOCK_N=64,BLOCK_K=32,WARPS=4"),
+                                   std::string("T=") + t + ",BLOCK_K=32"}) {
+      auto c = BindText(text, "gemm", cfg);
+      ASSERT_TRUE(c.ok()) << cfg;
+      const std::string q = MustEmit(*c);
+      EXPECT_FALSE(Contains(q, "mbarrier")) << cfg;
+    }
+  }
+  // Values past 2 are refused before any text.
+  std::string three = text;
+  three.replace(three.find("WARP_ROLES in {1, 2}"), 20, "WARP_ROLES in {1, 2, 3}");
+  auto b3 = BindText(three, "gemm", "T=bf16,WARP_ROLES=3");
+  ASSERT_TRUE(b3.ok()) << b3.status().message();
+  auto p3 = ptx::EmitKernel(*b3, Options("sm_90a"));
+  ASSERT_FALSE(p3.ok());
+  EXPECT_EQ(p3.status().code(), hrt::Code::kUnsupported);
+  EXPECT_TRUE(Contains(p3.status().message(), "WARP_ROLES=3")) << p3.status().message();
+}
+
+TEST(PtxEmit, WarpSpecializedGemmSpaceAssemblesForSm90a) {
+  if (!HavePtxas()) GTEST_SKIP() << "ptxas not found at " << PtxasPath() << " (set HRT_PTXAS)";
+  // Every WARP_ROLES=2 config of the gemm's space that takes the
+  // warp-specialized wgmma path (f16/bf16, BLOCK_K = 64, STAGES >= 2, one
+  // warpgroup per 64 rows).
+  auto m = ir::ParseModule(ReadFile(KernelsDir() + "/gemm.tile"), "gemm");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const ir::Kernel* k = m->Find("gemm");
+  ASSERT_NE(k, nullptr);
+  std::vector<ir::BoundKernel> ws;
+  for (ir::BoundKernel& b : TuningSpace(*k)) {
+    if (b.config.Get("WARP_ROLES") != 2) continue;
+    auto p = ptx::EmitKernel(b, Options("sm_90a"));
+    if (p.ok() && Contains(p->ptx, "mbarrier.try_wait")) ws.push_back(std::move(b));
+  }
+  // {f16, bf16} x {64 rows on 4 warps, 128 on 8} x BLOCK_N {64, 128, 256}
+  // x STAGES {2, 3, 4}.
+  EXPECT_EQ(ws.size(), 36u);
+  for (const char* t : {"f16", "bf16"}) {
+    std::vector<const ir::BoundKernel*> picks;
+    for (const auto& b : ws) {
+      if (b.config.Get("T") == static_cast<int64_t>(ir::ParseDType(t).value())) picks.push_back(&b);
+    }
+    EXPECT_EQ(EmitAndAssemble(picks, std::string("ws_") + t, "sm_90a"), picks.size()) << t;
+  }
 }
 
 //===----------------------------------------------------------------------===//
