@@ -139,18 +139,19 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
       for (int64_t bk : {16, 32, 64}) {
         for (int64_t w : {1, 2, 4, 8}) {
           for (int64_t st : {1, 2, 3, 4}) {
-            if (!(w * 256 <= bm * bn && bm * bn <= w * 4096 &&
-                  st * ((bm + bn) * bk * 2 + (bm + bk) * 16) <= 196608 &&
+            if (!(w * 256 <= bm * bn && bm * bn <= w * 4096 && st * (bm + bn) * bk * 2 <= 196608 &&
                   (bm + bn) * bk * 4 <= 196608)) {
               continue;
             }
-            const bool fits = st * (bm + bn) * bk * 2 <= 48 * 1024;
-            (fits ? want : want_device) += 1;
-            const std::string text =
-                "T=f16,BLOCK_M=" + std::to_string(bm) + ",BLOCK_N=" + std::to_string(bn) +
-                ",BLOCK_K=" + std::to_string(bk) + ",WARPS=" + std::to_string(w) +
-                ",STAGES=" + std::to_string(st);
-            EXPECT_EQ(s.Find(Cfg(text)) != SearchSpace::npos, fits) << text;
+            for (int64_t roles : {1, 2}) {
+              const bool fits = st * (bm + bn) * bk * 2 <= 48 * 1024;
+              (fits ? want : want_device) += 1;
+              const std::string text =
+                  "T=f16,BLOCK_M=" + std::to_string(bm) + ",BLOCK_N=" + std::to_string(bn) +
+                  ",BLOCK_K=" + std::to_string(bk) + ",WARPS=" + std::to_string(w) +
+                  ",STAGES=" + std::to_string(st) + ",WARP_ROLES=" + std::to_string(roles);
+              EXPECT_EQ(s.Find(Cfg(text)) != SearchSpace::npos, fits) << text;
+            }
           }
         }
       }
@@ -160,9 +161,9 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
   EXPECT_FALSE(s.sampled);
   EXPECT_EQ(s.valid, want);
   EXPECT_EQ(s.device_rejected, want_device);
-  EXPECT_EQ(s.cross_product, 4u * 5 * 3 * 4 * 4);
+  EXPECT_EQ(s.cross_product, 4u * 5 * 3 * 4 * 4 * 2);
   // WARPS * 256 <= BLOCK_M * BLOCK_N: 16x16 tiles allow one warp only.
-  EXPECT_EQ(s.Find(Cfg("T=f16,BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=2,STAGES=1")),
+  EXPECT_EQ(s.Find(Cfg("T=f16,BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=2,STAGES=1,WARP_ROLES=1")),
             SearchSpace::npos);
 }
 
@@ -223,12 +224,12 @@ TEST(SearchSpace, CapKeepsTheHeuristicAndSpacesTheRestEvenly) {
     EXPECT_EQ(s.coords[i], full.coords[want[i]]) << i;
   }
 
-  // Enumeration cap: every 9th point of 960 (960 / 100), plus the default.
+  // Enumeration cap: every 19th point of 1920 (1920 / 100), plus the default.
   SearchSpaceOptions few = Pins("T=f32");
   few.max_enumerated = 100;
   const SearchSpace e = MustBuild(k, few);
   EXPECT_TRUE(e.sampled);
-  EXPECT_EQ(e.cross_product, 960u);
+  EXPECT_EQ(e.cross_product, 1920u);
   EXPECT_LE(e.enumerated, 101u);
   EXPECT_GE(e.enumerated, 100u);
   EXPECT_EQ(e.configs[e.heuristic].ToString(), full.configs[full.heuristic].ToString());
