@@ -198,7 +198,14 @@ Val Lowering::Binary(OpCode code, DType t, Val a, Val b) {
     d = Fmod(ra, rb);
   } else {
     d = NewReg(r);
-    code_.Ins(rule->f32, {d, ra, rb});
+    // A coarse value (precision.cc) drops .rn from add, sub and mul so that
+    // ptxas may contract a product and a sum into one fma (one rounding
+    // fewer); exact values keep the interpreter's two roundings.
+    const bool contractible =
+        coarse_ && (code == OpCode::kAdd || code == OpCode::kSub || code == OpCode::kMul);
+    std::string op = rule->f32;
+    if (contractible) op.erase(op.find(".rn"), 3);
+    code_.Ins(op, {d, ra, rb});
   }
   return Normalize(t, Val::Of(d));
 }

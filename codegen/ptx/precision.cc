@@ -6,9 +6,10 @@
 // two for ex2.approx.ftz(x * log2(e)) (error ~|x| * 2^-24 relative, results
 // below 2^-126 flushed to 0): softmax and silu_mul compute one exp per
 // element, and at those rates issue slots, not bandwidth, bound the kernel.
+// Coarse add, sub and mul also drop .rn, so ptxas may fuse them into fma.
 //
 // A value is coarse when every use of it is one of
-//   * float arithmetic (add sub mul div max min neg abs), a cast to a float
+//   * float arithmetic (add sub mul div max min neg abs sqrt rsqrt), a cast to a float
 //     type, the data of a select, a sum/max/min reduction or a shape op,
 //     whose result is itself coarse;
 //   * a loop's init or yield, whose body argument and loop result are coarse;
@@ -79,6 +80,8 @@ class Precision {
       case OpCode::kMin:
       case OpCode::kNeg:
       case OpCode::kAbs:
+      case OpCode::kSqrt:   // relative error halves
+      case OpCode::kRsqrt:  // likewise
       case OpCode::kCast:
       case OpCode::kSum:
       case OpCode::kReduceMax:

@@ -963,6 +963,13 @@ TEST(PtxEmit, ExpIsShortOnlyWhereTheResultIsRoundedTo16Bits) {
     EXPECT_FALSE(Contains(MustEmit(*half), "ex2.approx.f32")) << name;
     EXPECT_FALSE(Contains(MustEmit(*full), "ex2.approx.ftz.f32")) << name;
   }
+  // Coarse arithmetic may be contracted into fma (no .rn); exact may not.
+  auto ln_half = BindStandard("layer_norm", "T=bf16");
+  auto ln_full = BindStandard("layer_norm", "T=f32");
+  ASSERT_TRUE(ln_half.ok() && ln_full.ok());
+  EXPECT_TRUE(Contains(MustEmit(*ln_half), "\tmul.f32 \t"));
+  const std::string full = MustEmit(*ln_full);
+  EXPECT_FALSE(Contains(full, "\tmul.f32 \t") || Contains(full, "\tadd.f32 \t"));
 }
 
 TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
