@@ -436,7 +436,7 @@ class Lowering {
   std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered
   uint32_t pipe_bytes_ = 0;                      // ring buffers, at offset 0
-  std::map<const ir::Op*, Reuse> reuse_;         // by the repeated load
+  std::map<const ir::Op*, Reuse> reuse_;         // by the repeated op
   std::set<const ir::Op*> reuse_sources_;        // ops whose values are kept
   std::set<const ir::Op*> reuse_loops_;          // loops holding repeated loads
   std::map<const ir::Op*, Regs> kept_values_;    // by source op
