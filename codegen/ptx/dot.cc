@@ -181,8 +181,8 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
     Lowering* l = nullptr;
     ~Scope() {
       if (!l) return;
-      l->memo_.pop_back();
-      l->cse_.pop_back();
+      l->thread_.memo.pop_back();
+      l->thread_.cse.pop_back();
     }
   } slow_scope;
   if (async && vector) {
@@ -200,8 +200,8 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
       if (tc.ok.is_const()) return Status::Ok();
       code_.Branch(fast_done, true);
       code_.Label(slow);
-      memo_.emplace_back();
-      cse_.emplace_back();
+      thread_.memo.emplace_back();
+      thread_.cse.emplace_back();
       slow_scope.l = this;
     }
   }
@@ -343,16 +343,16 @@ Status Lowering::StageLoad(const ir::Op& load, DType dtype, uint32_t base, int64
         code_.BranchIf(skip, false, done, false);
       }
       // Conditional code: nothing it computes may be reused after it.
-      memo_.emplace_back();
-      cse_.emplace_back();
+      thread_.memo.emplace_back();
+      thread_.cse.emplace_back();
       Status st = run_values(g0, n);
       for (size_t j = 0; st.ok() && j < n; ++j) {
         valid[j] = And(SlotValid(lay, static_cast<int64_t>(g0 + j)), pred);
         active[j] = And(valid[j], mask[g0 + j]);
         element(g0 + j, active[j], valid[j], a0, static_cast<int64_t>(j));
       }
-      memo_.pop_back();
-      cse_.pop_back();
+      thread_.memo.pop_back();
+      thread_.cse.pop_back();
       HRT_RETURN_IF_ERROR(st);
       code_.Label(done);
       continue;
@@ -471,8 +471,8 @@ Status Lowering::MmaDot(const ir::Op& op, LayoutId layout, DType dt, Vals acc) {
 
 Reg Lowering::LdmatrixBase(LayoutId layout, bool is_a, int64_t pitch, uint32_t offset) {
   const std::array<int64_t, 4> key = {layout, is_a ? 1 : 0, pitch, offset};
-  auto it = ldmatrix_base_.find(key);
-  if (it != ldmatrix_base_.end()) return it->second;
+  auto it = thread_.ldmatrix_base.find(key);
+  if (it != thread_.ldmatrix_base.end()) return it->second;
   const Layout& l = L(layout);
   const int64_t wtm = l.shape.dims[0] / l.warps_m, wtn = l.shape.dims[1] / l.warps_n;
   const Reg tid = Tid(), smem = SharedBase();
@@ -501,7 +501,7 @@ Reg Lowering::LdmatrixBase(LayoutId layout, bool is_a, int64_t pitch, uint32_t o
   }
   const Reg out = NewReg(Repr::kI32);
   code_.Ins("add.s32", {out, addr, Opnd::Imm(offset)});
-  ldmatrix_base_[key] = out;
+  thread_.ldmatrix_base[key] = out;
   return out;
 }
 
@@ -630,8 +630,8 @@ Reg Lowering::RingBase() {
 
 Reg Lowering::SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base, int64_t row) {
   const std::array<int64_t, 4> key = {layout, panel, base, row};
-  auto it = swizzled_addr_.find(key);
-  if (it != swizzled_addr_.end()) return it->second;
+  auto it = thread_.swizzled_addr.find(key);
+  if (it != thread_.swizzled_addr.end()) return it->second;
   const Val row0 = ThreadBase(layout, 0), col = ThreadBase(layout, 1);
   const Reg ring = RingBase();
   PrologueScope ps(&code_);
@@ -651,7 +651,7 @@ Reg Lowering::SwizzledAddr(LayoutId layout, int64_t panel, uint32_t base, int64_
   const Reg a = NewReg(Repr::kI32), out = NewReg(Repr::kI32);
   code_.Ins("add.u32", {a, sw, ring});
   code_.Ins("add.u32", {out, a, Opnd::Imm(base)});
-  swizzled_addr_[key] = out;
+  thread_.swizzled_addr[key] = out;
   return out;
 }
 

@@ -167,13 +167,13 @@ Val Lowering::Binary(OpCode code, DType t, Val a, Val b) {
           if (SmallOffset(off)) {
             auto key = [](Reg x) { return (uint64_t{static_cast<uint8_t>(x.cls)} << 32) | x.id; };
             const std::array<uint64_t, 3> k = {static_cast<uint64_t>(code), key(a.reg), key(b.reg)};
-            for (auto it = cse_.rbegin(); it != cse_.rend(); ++it) {
+            for (auto it = thread_.cse.rbegin(); it != thread_.cse.rend(); ++it) {
               auto hit = it->find(k);
               if (hit != it->end()) return Val{hit->second, off};
             }
             const Reg d = NewReg(r);
             code_.Ins(r == Repr::kI64 ? rule->i64 : rule->i32, {d, a.reg, b.reg});
-            if (!cse_.empty()) cse_.back()[k] = d;
+            if (!thread_.cse.empty()) thread_.cse.back()[k] = d;
             return Val{d, off};
           }
         }

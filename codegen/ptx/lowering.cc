@@ -44,8 +44,8 @@ Status Lowering::TooLarge() const {
 }
 
 Status Lowering::Run() {
-  memo_.emplace_back();
-  cse_.emplace_back();
+  thread_.memo.emplace_back();
+  thread_.cse.emplace_back();
   const uint32_t warps = an_->threads / 32;
   if (HasScalarReduction(k_, k_.body)) small_region_bytes_ = (warps * 8 + 15) & ~15u;
   PlanPipelines(k_.body, 0);
@@ -376,8 +376,8 @@ Status Lowering::LowerLoop(const ir::Op& op, uint32_t depth) {
   code_.BranchIf(skip, false, end, true);
   code_.Label(top);
 
-  memo_.emplace_back();
-  cse_.emplace_back();
+  thread_.memo.emplace_back();
+  thread_.cse.emplace_back();
   MarkAllDirty();  // the previous iteration may still be reading scratch
   DefineUniform(body.args[0], Val::Of(iv));
   for (size_t j = 0; j < n; ++j) {
@@ -440,8 +440,8 @@ Status Lowering::LowerLoop(const ir::Op& op, uint32_t depth) {
       }
     }
   }
-  memo_.pop_back();
-  cse_.pop_back();
+  thread_.memo.pop_back();
+  thread_.cse.pop_back();
   if (pipe) PipelineAdvance(pipe);
   const Reg more = NewReg(Repr::kPred);
   code_.Ins("setp.lt.s32", {more, iv, O(limit, Repr::kI32)});

@@ -391,8 +391,11 @@ class Lowering {
   // code is emitted with its own (thread indices from 0 within the
   // warpgroup), swapped in by ProducerLoop.
   struct ThreadState {
-    Reg tid, thread_zero;
+    Reg tid, thread_zero;  // prologue registers, created on first use
+    // Memoized recomputations and conversions, one map per open loop body.
     std::vector<std::map<MemoKey, Vals>> memo;
+    // Integer instructions already emitted on the same registers (index
+    // arithmetic repeats per slot), scoped like memo.
     std::vector<std::map<std::array<uint64_t, 3>, Reg>> cse;
     std::map<std::pair<LayoutId, uint32_t>, Val> thread_base;
     std::map<std::pair<LayoutId, int64_t>, Val> slot_valid;
@@ -400,6 +403,7 @@ class Lowering {
     std::map<std::array<int64_t, 6>, Reg> shared_addr;
     std::map<std::array<int64_t, 4>, Reg> ldmatrix_base;
     std::map<std::array<int64_t, 4>, Reg> swizzled_addr;
+    // PlanTileCopy's loop invariants per load: thread offset, run alignment.
     std::map<const ir::Op*, std::pair<Reg, Val>> tile_copy_inv;
   };
   void SwapThreadState(ThreadState* s);
@@ -413,25 +417,12 @@ class Lowering {
 
   std::vector<ValueState> values_;
   std::vector<Tile> tiles_;
-  // Memoized recomputations and conversions, one map per open loop body.
-  std::vector<std::map<MemoKey, Vals>> memo_;
-  // Integer instructions already emitted on the same registers (index
-  // arithmetic repeats per slot), scoped like memo_.
-  std::vector<std::map<std::array<uint64_t, 3>, Reg>> cse_;
+  // What derives from the thread index (ThreadState above).
+  ThreadState thread_;
 
   // Prologue registers, created on first use.
-  Reg tid_;
   Reg smem_base_;
-  Reg thread_zero_;
   std::vector<Reg> param_regs_;
-  std::map<std::pair<LayoutId, uint32_t>, Val> thread_base_;
-  std::map<std::pair<LayoutId, int64_t>, Val> slot_valid_;
-  std::map<std::array<int64_t, 6>, Val> flat_base_;
-  std::map<std::array<int64_t, 6>, Reg> shared_addr_;
-  std::map<std::array<int64_t, 4>, Reg> ldmatrix_base_;
-  std::map<std::array<int64_t, 4>, Reg> swizzled_addr_;
-  // PlanTileCopy's loop invariants per load: thread offset, run alignment.
-  std::map<const ir::Op*, std::pair<Reg, Val>> tile_copy_inv_;
   Reg ring_base_;
   std::map<const ir::Op*, Pipeline> pipelines_;  // by loop
   Pipeline* pipeline_ = nullptr;                 // the loop being lowered

@@ -163,16 +163,16 @@ Status Lowering::IssueStage(const Pipeline& p, Reg stage, Val iv, Val pred) {
   DefineUniform(ivv, iv);
   // Fresh scopes: nothing computed at this iteration may be reused at the
   // current one.
-  memo_.emplace_back();
-  cse_.emplace_back();
+  thread_.memo.emplace_back();
+  thread_.cse.emplace_back();
   const Reg off = NewReg(Repr::kI32);
   code_.Ins("mul.lo.u32", {off, stage, Opnd::Imm(p.stage_bytes)});
   Status s = StageLoad(*p.load_a, p.dtype, p.offset_a, p.pitch_a, off, pred, true, p.panel_a);
   if (s.ok()) {
     s = StageLoad(*p.load_b, p.dtype, p.offset_b, p.pitch_b, off, pred, true, p.panel_b);
   }
-  memo_.pop_back();
-  cse_.pop_back();
+  thread_.memo.pop_back();
+  thread_.cse.pop_back();
   values_[ivv] = saved;
   // Warp-specialized: the full barrier tracks the copies instead.
   if (!p.ws) code_.Ins("cp.async.commit_group", {});
@@ -228,17 +228,7 @@ Lowering::RegisterSplit Lowering::SplitRegisters() const {
 }
 
 void Lowering::SwapThreadState(ThreadState* s) {
-  std::swap(tid_, s->tid);
-  std::swap(thread_zero_, s->thread_zero);
-  std::swap(memo_, s->memo);
-  std::swap(cse_, s->cse);
-  std::swap(thread_base_, s->thread_base);
-  std::swap(slot_valid_, s->slot_valid);
-  std::swap(flat_base_, s->flat_base);
-  std::swap(shared_addr_, s->shared_addr);
-  std::swap(ldmatrix_base_, s->ldmatrix_base);
-  std::swap(swizzled_addr_, s->swizzled_addr);
-  std::swap(tile_copy_inv_, s->tile_copy_inv);
+  std::swap(thread_, *s);
 }
 
 void Lowering::MbarrierWait(Reg addr, int64_t offset, Opnd parity) {
@@ -579,8 +569,8 @@ Result<Lowering::TileCopy> Lowering::PlanTileCopy(const ir::Op& load, LayoutId l
   // Loop invariants, once per load: the other runs' alignment, and the
   // thread's first element as an offset from the tile's first element
   // (sum over dims of its coordinate steps times the stride).
-  auto inv = tile_copy_inv_.find(&load);
-  if (inv == tile_copy_inv_.end()) {
+  auto inv = thread_.tile_copy_inv.find(&load);
+  if (inv == thread_.tile_copy_inv.end()) {
     std::vector<Val> tb(shape.rank);
     for (uint32_t e = 0; e < shape.rank; ++e) tb[e] = ThreadBase(layout, e);
     std::vector<Reg> steps(rank);
@@ -630,7 +620,7 @@ Result<Lowering::TileCopy> Lowering::PlanTileCopy(const ir::Op& load, LayoutId l
       }
       offset = next;
     }
-    inv = tile_copy_inv_.emplace(&load, std::make_pair(offset, runs)).first;
+    inv = thread_.tile_copy_inv.emplace(&load, std::make_pair(offset, runs)).first;
   }
   const Reg offset = inv->second.first;
   ok = And(ok, inv->second.second);

@@ -185,13 +185,13 @@ Status Lowering::LowerForTwice(const ir::Op& loop, uint32_t depth) {
   }
   code_.Comment("single-trip copy: " + std::to_string(loads) + " load(s) and " +
                 std::to_string(others) + " other value(s) reuse an earlier loop's registers");
-  memo_.emplace_back();
-  cse_.emplace_back();
+  thread_.memo.emplace_back();
+  thread_.cse.emplace_back();
   single_trip_copies_.insert(&loop);
   Status st = LowerLoop(loop, depth);
   single_trip_copies_.erase(&loop);
-  memo_.pop_back();
-  cse_.pop_back();
+  thread_.memo.pop_back();
+  thread_.cse.pop_back();
   HRT_RETURN_IF_ERROR(st);
   // The loop's results, as the single-trip copy left them; the plain copy
   // moves its own into the same registers.
@@ -200,11 +200,11 @@ Status Lowering::LowerForTwice(const ir::Op& loop, uint32_t depth) {
   code_.Branch(join, true);
 
   code_.Label(plain);
-  memo_.emplace_back();
-  cse_.emplace_back();
+  thread_.memo.emplace_back();
+  thread_.cse.emplace_back();
   st = LowerLoop(loop, depth);
-  memo_.pop_back();
-  cse_.pop_back();
+  thread_.memo.pop_back();
+  thread_.cse.pop_back();
   HRT_RETURN_IF_ERROR(st);
   for (size_t j = 0; j < loop.results.size(); ++j) {
     const ir::ValueId r = loop.results[j];

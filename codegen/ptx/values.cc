@@ -83,22 +83,22 @@ Val Lowering::And(Val a, Val b) {
 // ---- Prologue values -------------------------------------------------------
 
 Reg Lowering::Tid() {
-  if (!tid_.valid()) {
+  if (!thread_.tid.valid()) {
     PrologueScope ps(&code_);
-    tid_ = NewReg(Repr::kI32);
-    code_.Ins("mov.u32", {tid_, Opnd::Text("%tid.x")});
+    thread_.tid = NewReg(Repr::kI32);
+    code_.Ins("mov.u32", {thread_.tid, Opnd::Text("%tid.x")});
   }
-  return tid_;
+  return thread_.tid;
 }
 
 Reg Lowering::IsThreadZero() {
-  if (!thread_zero_.valid()) {
+  if (!thread_.thread_zero.valid()) {
     const Reg t = Tid();
     PrologueScope ps(&code_);
-    thread_zero_ = NewReg(Repr::kPred);
-    code_.Ins("setp.eq.u32", {thread_zero_, t, Opnd::Imm(0)});
+    thread_.thread_zero = NewReg(Repr::kPred);
+    code_.Ins("setp.eq.u32", {thread_.thread_zero, t, Opnd::Imm(0)});
   }
-  return thread_zero_;
+  return thread_.thread_zero;
 }
 
 Reg Lowering::SharedBase() {
@@ -183,8 +183,8 @@ Val Lowering::ShapeSym(uint32_t sym) {
 }
 
 Val Lowering::ThreadBase(LayoutId id, uint32_t dim) {
-  auto it = thread_base_.find({id, dim});
-  if (it != thread_base_.end()) return it->second;
+  auto it = thread_.thread_base.find({id, dim});
+  if (it != thread_.thread_base.end()) return it->second;
   const Layout& l = L(id);
   Val out = Val::Const(0);
   const Reg tid = Tid();
@@ -246,15 +246,15 @@ Val Lowering::ThreadBase(LayoutId id, uint32_t dim) {
     if (below * l.tpc[dim] < static_cast<int64_t>(l.threads)) q = mod(q, l.tpc[dim]);
     out = Val::Of(scale(q, l.spt[dim]));
   }
-  thread_base_[{id, dim}] = out;
+  thread_.thread_base[{id, dim}] = out;
   return out;
 }
 
 Val Lowering::SlotValid(LayoutId id, int64_t slot) {
   const Layout& l = L(id);
   if (l.SlotAlwaysValid(slot)) return Val::Const(1);
-  auto it = slot_valid_.find({id, slot});
-  if (it != slot_valid_.end()) return it->second;
+  auto it = thread_.slot_valid.find({id, slot});
+  if (it != thread_.slot_valid.end()) return it->second;
   Val p = Val::Const(1);
   for (uint32_t d = 0; d < l.shape.rank; ++d) {
     const int64_t off = l.SlotOffset(slot, d);
@@ -270,7 +270,7 @@ Val Lowering::SlotValid(LayoutId id, int64_t slot) {
               {pd, O(Val::Of(base.reg), Repr::kI32), Opnd::Imm(l.shape.dims[d] - off - base.off)});
     p = And(p, Val::Of(pd));
   }
-  slot_valid_[{id, slot}] = p;
+  thread_.slot_valid[{id, slot}] = p;
   return p;
 }
 
@@ -284,8 +284,8 @@ int64_t Lowering::FlatOffset(LayoutId id, const std::array<int64_t, 4>& coef, in
 Val Lowering::FlatBase(LayoutId id, const std::array<int64_t, 4>& coef, int64_t scale) {
   // A per-thread value: scale * sum(coef[d] * ThreadBase(d)).
   const std::array<int64_t, 6> key = {id, coef[0], coef[1], coef[2], coef[3], scale};
-  auto it = flat_base_.find(key);
-  if (it != flat_base_.end()) return it->second;
+  auto it = thread_.flat_base.find(key);
+  if (it != thread_.flat_base.end()) return it->second;
   const Layout& l = L(id);
   Val acc = Val::Const(0);
   for (uint32_t d = 0; d < l.shape.rank; ++d) {
@@ -302,20 +302,20 @@ Val Lowering::FlatBase(LayoutId id, const std::array<int64_t, 4>& coef, int64_t 
     }
     acc.reg = t;
   }
-  flat_base_[key] = acc;
+  thread_.flat_base[key] = acc;
   return acc;
 }
 
 Reg Lowering::SharedAddr(LayoutId id, const std::array<int64_t, 4>& coef, int64_t offset) {
   const std::array<int64_t, 6> key = {id, coef[0], coef[1], coef[2], coef[3], offset};
-  auto it = shared_addr_.find(key);
-  if (it != shared_addr_.end()) return it->second;
+  auto it = thread_.shared_addr.find(key);
+  if (it != thread_.shared_addr.end()) return it->second;
   const Val base = FlatBase(id, coef, 1);
   const Reg smem = SharedBase();
   PrologueScope ps(&code_);
   const Reg a = NewReg(Repr::kI32);
   code_.Ins("add.s32", {a, smem, O(Val{base.reg, base.off + offset}, Repr::kI32)});
-  shared_addr_[key] = a;
+  thread_.shared_addr[key] = a;
   return a;
 }
 
@@ -464,7 +464,7 @@ Result<Vals> Lowering::Realize(ir::ValueId v, const Coords& at) {
     key[0] = 1;
     key[1] = (int64_t{v} << 32) | at.layout;
     for (uint32_t i = 0; i < ir::kMaxRank; ++i) key[2 + i] = i < at.rank ? at.sel[i] : -2;
-    for (auto it = memo_.rbegin(); it != memo_.rend(); ++it) {
+    for (auto it = thread_.memo.rbegin(); it != thread_.memo.rend(); ++it) {
       auto hit = it->find(key);
       if (hit != it->end()) return hit->second;
     }
@@ -588,7 +588,7 @@ Result<Vals> Lowering::Realize(ir::ValueId v, const Coords& at) {
     }
   }
   if (code_.size() > kMaxPtxBytes) return TooLarge();
-  if (at.selection && !memo_.empty()) memo_.back()[key] = out;
+  if (at.selection && !thread_.memo.empty()) thread_.memo.back()[key] = out;
   return out;
 }
 
@@ -638,7 +638,7 @@ Result<Vals> Lowering::Convert(int32_t tile_index, LayoutId layout,
   key[0] = 2;
   key[1] = (int64_t{tile_index} << 32) | layout;
   for (uint32_t i = 0; i < 4; ++i) key[2 + i] = coef[i];
-  for (auto it = memo_.rbegin(); it != memo_.rend(); ++it) {
+  for (auto it = thread_.memo.rbegin(); it != thread_.memo.rend(); ++it) {
     auto hit = it->find(key);
     if (hit != it->end()) return hit->second;
   }
@@ -676,7 +676,7 @@ Result<Vals> Lowering::Convert(int32_t tile_index, LayoutId layout,
     }
     MarkDirty(kBig);
   }
-  if (!memo_.empty()) memo_.back()[key] = out;
+  if (!thread_.memo.empty()) thread_.memo.back()[key] = out;
   return out;
 }
 
