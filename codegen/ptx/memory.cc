@@ -438,12 +438,18 @@ Status Lowering::LowerMemory(const ir::Op& op) {
                   {Opnd::Mem(addr), ToReg(value[s], ReprOf(et))});
     }
   };
-  auto access_vector = [&](size_t g0, Reg addr) {
-    const auto n = static_cast<size_t>(group);
-    if (is_load) {
-      LoadVector(et, addr, std::span<const Reg>(dst).subspan(g0, n));
-    } else {
-      StoreVector(et, addr, std::span<const Val>(value).subspan(g0, n));
+  // The slow path of the group at |g0| (first address |a0|): element j is j
+  // strides on; |active_of(j)| gives slot j's predicate.
+  auto scalar_run = [&](size_t g0, Reg a0, auto&& active_of) {
+    const Reg step = ElementStep(pi, rank - 1, esz);
+    for (size_t j = g0; j < g0 + static_cast<size_t>(group); ++j) {
+      const Val active = active_of(j);
+      Reg aj = a0;
+      if (j > g0 && !(active.is_const() && active.off == 0)) {
+        aj = NewReg(Repr::kI64);
+        code_.Ins("mad.lo.s64", {aj, step, Opnd::Imm(static_cast<int64_t>(j - g0)), a0});
+      }
+      scalar(j, active, aj);
     }
   };
 
@@ -538,7 +544,6 @@ Status Lowering::LowerMemory(const ir::Op& op) {
       }
     }
     for (const Group& g : groups) {
-      const size_t last = g.g0 + static_cast<size_t>(group) - 1;
       const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
       code_.BranchIf(g.ok, true, slow, false);
       const auto n = static_cast<size_t>(group);
@@ -550,20 +555,11 @@ Status Lowering::LowerMemory(const ir::Op& op) {
       code_.Branch(done, false);
       code_.Label(slow);
       // Only this group's slots: the mask is `index < bound` itself.
-      const Reg a0 = element_address(g.g0);
-      const Reg step = ElementStep(pi, rank - 1, esz);
-      for (size_t j = g.g0; j <= last; ++j) {
-        Val active = SlotValid(layout, static_cast<int64_t>(j));
-        if (monotone) {
-          active = And(active, Compare(ir::OpCode::kLt, DType::kI32, index[j], bound[j]));
-        }
-        Reg aj = a0;
-        if (j > g.g0 && !(active.is_const() && active.off == 0)) {
-          aj = NewReg(Repr::kI64);
-          code_.Ins("mad.lo.s64", {aj, step, Opnd::Imm(static_cast<int64_t>(j - g.g0)), a0});
-        }
-        scalar(j, active, aj);
-      }
+      scalar_run(g.g0, element_address(g.g0), [&](size_t j) {
+        const Val valid = SlotValid(layout, static_cast<int64_t>(j));
+        return monotone ? And(valid, Compare(ir::OpCode::kLt, DType::kI32, index[j], bound[j]))
+                        : valid;
+      });
       code_.Label(done);
       if (code_.size() > kMaxPtxBytes) return TooLarge();
     }
@@ -593,18 +589,15 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     for (const Val& a : active) ok = And(ok, a);
     const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
     code_.BranchIf(ok.reg, true, slow, false);
-    access_vector(g0, a0);
+    const auto n = static_cast<size_t>(group);
+    if (is_load) {
+      LoadVector(et, a0, std::span<const Reg>(dst).subspan(g0, n));
+    } else {
+      StoreVector(et, a0, std::span<const Val>(value).subspan(g0, n));
+    }
     code_.Branch(done, false);
     code_.Label(slow);
-    const Reg step = ElementStep(pi, rank - 1, esz);
-    for (size_t j = 0; j < active.size(); ++j) {
-      Reg aj = a0;
-      if (j > 0 && !(active[j].is_const() && active[j].off == 0)) {
-        aj = NewReg(Repr::kI64);
-        code_.Ins("mad.lo.s64", {aj, step, Opnd::Imm(static_cast<int64_t>(j)), a0});
-      }
-      scalar(g0 + j, active[j], aj);
-    }
+    scalar_run(g0, a0, [&](size_t j) { return active[j - g0]; });
     code_.Label(done);
     if (code_.size() > kMaxPtxBytes) return TooLarge();
   }
