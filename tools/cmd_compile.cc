@@ -31,6 +31,10 @@ constexpr char kUsage[] =
     "  --max-threads N      threads per block allowed (default: ARCH's limit)\n"
     "  --max-smem BYTES     shared memory per block allowed (default: ARCH's opt-in limit)\n"
     "  --entry NAME         the PTX entry name (default: the kernel's name)\n"
+    "  --assume NAMES       specialize PTX to arguments the CUDA backend finds them to\n"
+    "                       have: tensors named aligned (16-byte base, stride 1 last,\n"
+    "                       rows 16-byte aligned), shape symbols named multiples of 16;\n"
+    "                       'all' for every one (default: none, code for any arguments)\n"
     "  -o OUT               where to write the PTX or SPIR-V ('-': stdout, PTX only)\n"
     "  --json               print the summary as JSON (not with -o -)\n";
 
@@ -205,7 +209,7 @@ int CmdCompile(Args args) {
       {"--ptx-isa", true, false},     {"--config", true, false},
       {"--max-threads", true, false}, {"--max-smem", true, false},
       {"--entry", true, false},       {"-o", true, false},
-      {"--json", false, false},
+      {"--json", false, false},       {"--assume", true, false},
   };
   Result<ParsedArgs> parsed = ParseArgs(args, kFlags);
   if (!parsed.ok()) return UsageError(parsed.status().message(), kUsage);
@@ -219,6 +223,7 @@ int CmdCompile(Args args) {
   const std::string target = parsed->Value("--target").value_or("sm_80");
   if (target == "vulkan") {
     if (parsed->Has("--ptx-isa")) return UsageError("--ptx-isa is for CUDA targets", kUsage);
+    if (parsed->Has("--assume")) return UsageError("--assume is for CUDA targets", kUsage);
     return CompileSpirv(*parsed, *out);
   }
   if (!IsCudaTarget(target)) {
@@ -246,6 +251,11 @@ int CmdCompile(Args args) {
   if (!bound.ok()) {
     return Fail(bound.take_status().Annotate("kernel '" + kernel->name + "': config '" +
                                              ConfigLabel(*kernel, config) + "' rejected"));
+  }
+  if (std::optional<std::string> assume = parsed->Value("--assume")) {
+    Result<ptx::Assumptions> a = ptx::ParseAssumptions(*kernel, *assume);
+    if (!a.ok()) return Fail(a.take_status().Annotate("--assume"));
+    options->assume = *a;
   }
   Result<ptx::PtxKernel> emitted = ptx::EmitKernel(*bound, *options);
   if (!emitted.ok()) {

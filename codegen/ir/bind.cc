@@ -41,6 +41,47 @@ void BindBlock(Block& block, const BoundKernel& b) {
   }
 }
 
+// The integer value of |v| when its defining op is a constant or a bound
+// tunable symbol.
+std::optional<int64_t> ConstantOf(const std::vector<const Op*>& defs, const BoundKernel& b,
+                                  ValueId v) {
+  const Op* op = v < defs.size() ? defs[v] : nullptr;
+  if (op == nullptr || op->ints.empty()) return std::nullopt;
+  if (op->code == OpCode::kConst && !IsFloat(op->elem.dtype())) return op->ints[0];
+  if (op->code == OpCode::kSym && op->ints.size() == 2 && op->ints[0] == 1 && op->ints[1] >= 0 &&
+      static_cast<size_t>(op->ints[1]) < b.tunable_values.size()) {
+    return b.tunable_values[static_cast<size_t>(op->ints[1])];
+  }
+  return std::nullopt;
+}
+
+void CollectDefs(const Block& block, std::vector<const Op*>* defs) {
+  for (const Op& op : block.ops) {
+    for (ValueId r : op.results) {
+      if (r < defs->size()) (*defs)[r] = &op;
+    }
+    for (const Block& r : op.regions) CollectDefs(r, defs);
+  }
+}
+
+void OneTripLoops(const Block& block, const std::vector<const Op*>& defs, BoundKernel* b) {
+  for (const Op& op : block.ops) {
+    for (const Block& r : op.regions) OneTripLoops(r, defs, b);
+    if (op.code != OpCode::kFor || op.operands.size() < 3) continue;
+    const std::optional<int64_t> lo = ConstantOf(defs, *b, op.operands[0]);
+    const std::optional<int64_t> step = ConstantOf(defs, *b, op.operands[2]);
+    const ValueId hi = op.operands[1];
+    const Op* sym = hi < defs.size() ? defs[hi] : nullptr;
+    if (!lo || *lo != 0 || !step || *step <= 0 || *step > INT32_MAX || sym == nullptr ||
+        sym->code != OpCode::kSym || sym->ints.size() != 2 || sym->ints[0] != 0 ||
+        sym->ints[1] < 0 || static_cast<size_t>(sym->ints[1]) >= b->one_trip_limits.size()) {
+      continue;
+    }
+    int64_t& limit = b->one_trip_limits[static_cast<size_t>(sym->ints[1])];
+    limit = limit == 0 ? *step : std::min(limit, *step);
+  }
+}
+
 }  // namespace
 
 void Config::Set(const std::string& name, int64_t value) {
@@ -171,6 +212,10 @@ Result<BoundKernel> Bind(const Kernel& kernel, const Config& config) {
   Status s = VerifyKernel(k);
   if (!s.ok()) return s.Annotate(where + " with " + config.ToString());
   out.config = config;
+  std::vector<const Op*> defs(k.values.size(), nullptr);
+  CollectDefs(k.body, &defs);
+  out.one_trip_limits.assign(k.shape_syms.size(), 0);
+  OneTripLoops(k.body, defs, &out);
   return out;
 }
 

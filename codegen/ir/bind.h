@@ -40,6 +40,11 @@ struct BoundKernel {
   std::vector<int64_t> tunable_values;
   std::vector<DType> dtype_values;
   Config config;
+  // Per shape symbol: the smallest step of the loops `for iv = 0 to SYM step
+  // K` (K a constant or tunable) whose bound is that symbol, 0 for none. Such
+  // loops all run exactly one trip when 1 <= SYM <= this; code may be
+  // specialized to that (codegen/ptx/assume.h). Derived by Bind().
+  std::vector<int64_t> one_trip_limits;
   // Process-unique, set by Bind(): caches of code compiled for a bound kernel
   // key on (address, uid), so a bound kernel freed and another bound at the
   // same address never meet each other's code, without comparing contents.

@@ -27,6 +27,17 @@ int32_t LinScale(int32_t a, int64_t k) {
   return r > kMaxLin || r < -kMaxLin ? kLinUnknown : static_cast<int32_t>(r);
 }
 
+// Alignment facts stop here: a run of elements is at most 16 bytes of a
+// 1-byte type, and larger powers of two prove nothing more.
+constexpr int64_t kMaxAlign = int64_t{1} << 20;
+
+// The largest power of two dividing |v| (kMaxAlign for 0).
+int64_t Pow2Divisor(int64_t v) {
+  if (v == 0) return kMaxAlign;
+  const auto u = static_cast<uint64_t>(v);
+  return std::min<int64_t>(kMaxAlign, static_cast<int64_t>(u & (~u + 1)));
+}
+
 int64_t Pow2Floor(int64_t v) {
   int64_t p = 1;
   while (p * 2 <= v) p *= 2;
@@ -42,9 +53,11 @@ struct OpPos {
 
 class Analyzer {
  public:
-  Analyzer(const ir::BoundKernel& bk, uint32_t threads, bool wgmma) : bk_(bk), k_(bk.kernel) {
+  Analyzer(const ir::BoundKernel& bk, uint32_t threads, bool wgmma, const Assumptions& assume)
+      : bk_(bk), k_(bk.kernel) {
     an_.threads = threads;
     an_.wgmma = wgmma;
+    an_.assume = assume;
     an_.values.resize(k_.values.size());
     uses_.assign(k_.values.size(), 0);
   }
@@ -64,6 +77,7 @@ class Analyzer {
  private:
   Status Facts(const ir::Block& block, uint32_t depth);
   void FactsOfOp(const ir::Op& op);
+  void AlignOfOp(const ir::Op& op);
   void VectorWidths(const ir::Block& block);
   void Layouts(const ir::Block& block);
   void StagedLoads(const ir::Block& block);
@@ -126,12 +140,68 @@ Status Analyzer::Facts(const ir::Block& block, uint32_t depth) {
         for (uint32_t d = 0; d < TypeOf(a).rank; ++d) {
           if (TypeOf(a).dims[d].value == 1) f.lin[d] = 0;
         }
+        f.align = 1;
+      }
+      // The counter takes lo, lo + step, ...: multiples of what divides both.
+      if (!body.args.empty() && op.operands.size() >= 3) {
+        F(body.args[0]).align = std::min(F(op.operands[0]).align, F(op.operands[2]).align);
       }
       HRT_RETURN_IF_ERROR(Facts(body, depth + 1));
     }
     FactsOfOp(op);
+    AlignOfOp(op);
   }
   return Status::Ok();
+}
+
+void Analyzer::AlignOfOp(const ir::Op& op) {
+  for (ir::ValueId r : op.results) F(r).align = 1;
+  if (op.results.size() != 1) return;
+  const ir::ValueId r = op.results[0];
+  const ir::DType et = DTypeOf(bk_, TypeOf(r).elem);
+  if (et != ir::DType::kI32 && et != ir::DType::kI64) return;
+  auto align = [&](size_t i) { return F(op.operands[i]).align; };
+  int64_t a = 1;
+  switch (op.code) {
+    case OpCode::kIota:
+      a = kMaxAlign;  // value = coordinate: nothing beyond lin
+      break;
+    case OpCode::kConst:
+      if (!op.ints.empty()) a = Pow2Divisor(ir::WrapToInt(et, op.ints[0]));
+      break;
+    case OpCode::kSym:
+      if (op.ints.size() == 2 && op.ints[0] == 1) {
+        a = F(r).is_const ? Pow2Divisor(F(r).const_value) : 1;
+      } else if (op.ints.size() == 2 && op.ints[0] == 0 && op.ints[1] >= 0 &&
+                 AssumedDiv16(an_.assume, static_cast<uint32_t>(op.ints[1]))) {
+        a = 16;
+      }
+      break;
+    case OpCode::kAdd:
+    case OpCode::kSub: a = std::min(align(0), align(1)); break;
+    case OpCode::kMul:
+      // Exact only when one side is a compile-time constant (lin scales).
+      if (F(op.operands[1]).is_const) {
+        a = std::min(kMaxAlign, align(0) * Pow2Divisor(F(op.operands[1]).const_value));
+      } else if (F(op.operands[0]).is_const) {
+        a = std::min(kMaxAlign, align(1) * Pow2Divisor(F(op.operands[0]).const_value));
+      } else if (TypeOf(r).rank == 0) {
+        a = std::min(kMaxAlign, align(0) * align(1));
+      }
+      break;
+    case OpCode::kCast:
+    case OpCode::kBroadcast:
+    case OpCode::kExpandDims:
+    case OpCode::kTranspose:
+    case OpCode::kReshape: {
+      // The same values, rearranged (lin follows them, or is unknown).
+      const ir::DType from = DTypeOf(bk_, TypeOf(op.operands[0]).elem);
+      if (from == ir::DType::kI32 || from == ir::DType::kI64) a = align(0);
+      break;
+    }
+    default: break;
+  }
+  F(r).align = std::max<int64_t>(1, a);
 }
 
 void Analyzer::FactsOfOp(const ir::Op& op) {
@@ -543,8 +613,22 @@ bool HasMemoryWrites(const ir::Block& block) {
   return false;
 }
 
-Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma) {
-  Analyzer a(kernel, threads, wgmma);
+bool GroupAligned(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, uint32_t rank,
+                  int64_t group) {
+  if (group <= 1) return true;
+  for (uint32_t d = 0; d < rank; ++d) {
+    const int32_t lin = LinAlong(an, kernel, v, rank, d);
+    if (lin == kLinUnknown) return false;
+    // Along the last dim a run starts at a multiple of |group|, so any lin
+    // keeps lin * coordinate a multiple of it.
+    if (d + 1 < rank && lin % group != 0) return false;
+  }
+  return an.values[v].align % group == 0;
+}
+
+Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma,
+                         const Assumptions& assume) {
+  Analyzer a(kernel, threads, wgmma, assume);
   return a.Run();
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "codegen/ir/bind.h"
+#include "codegen/ptx/assume.h"
 #include "codegen/ptx/layout.h"
 
 namespace hrt::ptx {
@@ -41,6 +42,13 @@ struct ValueFacts {
   // kUniform integer values known at compile time (consts, tunable syms).
   bool is_const = false;
   int64_t const_value = 0;
+  // Integer values: a power of two dividing value(c) - sum_d lin[d] * c[d]
+  // at every coordinate c (for scalars: dividing the value). Meaningful only
+  // where every lin is known; 1 when nothing is known. Proves that a
+  // thread's run of elements starts on a multiple of its length
+  // (GroupAligned), from iota, constants, loop counters and the shape
+  // symbols the launch's Assumptions say are multiples of 16.
+  int64_t align = 1;
   // kTile: the layout holding it.
   LayoutId layout = kNoLayout;
   // A load whose only use is a dot operand: copied from global memory into
@@ -55,6 +63,8 @@ struct ValueFacts {
 
 struct Analysis {
   uint32_t threads = 0;
+  // What the launch guarantees about its arguments (assume.h).
+  Assumptions assume;
   // The target has wgmma (sm_90a): dots of WgmmaShape get its accumulator
   // layout, so that a pipelined one can run on wgmma (dot.cc).
   bool wgmma = false;
@@ -95,6 +105,15 @@ bool HasMemoryWrites(const ir::Block& block);
 // Per value: coarse in the sense of ValueFacts::coarse (precision.cc).
 std::vector<bool> CoarseValues(const ir::BoundKernel& kernel);
 
-Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma = false);
+// True when, at the first slot of every run of |group| consecutive slots of
+// a blocked layout (runs start at multiples of |group| along the last dim),
+// value |v| broadcast into a tile of rank |rank| is a multiple of |group|:
+// every lin is known, those of the other dims are multiples of |group|, and
+// so is its align.
+bool GroupAligned(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, uint32_t rank,
+                  int64_t group);
+
+Result<Analysis> Analyze(const ir::BoundKernel& kernel, uint32_t threads, bool wgmma = false,
+                         const Assumptions& assume = {});
 
 }  // namespace hrt::ptx

@@ -307,8 +307,78 @@ Status Lowering::LowerUniformDivide(const ir::Op& op, LayoutId layout) {
 
 Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
   if (depth >= 64) return InvalidArgument("loops nested too deeply");
+  if (ProvenOneTrip(op)) {
+    // Straight-line code; a loop planned to reuse an earlier one's values
+    // takes them unconditionally (that loop ran its one trip too).
+    const bool reuses = reuse_loops_.count(&op) != 0;
+    if (reuses) single_trip_copies_.insert(&op);
+    Status st = LowerOneTrip(op, depth);
+    if (reuses) single_trip_copies_.erase(&op);
+    return st;
+  }
   if (reuse_loops_.count(&op)) return LowerForTwice(op, depth);
   return LowerLoop(op, depth);
+}
+
+bool Lowering::ProvenOneTrip(const ir::Op& op) const {
+  // for iv = 0 to SYM step K, with 1 <= SYM <= one_trip_limits[SYM] <= K.
+  const ValueFacts& lo = an_->values[op.operands[0]];
+  const ValueFacts& step = an_->values[op.operands[2]];
+  const ir::Op* hi = an_->values[op.operands[1]].def;
+  if (!lo.is_const || lo.const_value != 0 || !step.is_const || hi == nullptr ||
+      hi->code != OpCode::kSym || hi->ints.size() != 2 || hi->ints[0] != 0 || hi->ints[1] < 0) {
+    return false;
+  }
+  const auto sym = static_cast<size_t>(hi->ints[1]);
+  return sym < bk_.one_trip_limits.size() && bk_.one_trip_limits[sym] > 0 &&
+         step.const_value >= bk_.one_trip_limits[sym] &&
+         AssumedOneTrip(an_->assume, static_cast<uint32_t>(sym));
+}
+
+Status Lowering::LowerOneTrip(const ir::Op& op, uint32_t depth) {
+  const ir::Block& body = op.regions[0];
+  const size_t n = op.results.size();
+  code_.Comment("one trip (the launch's sizes fit one step): no loop");
+  thread_.memo.emplace_back();
+  thread_.cse.emplace_back();
+  DefineUniform(body.args[0], Uniform(op.operands[0]));
+  // The carried values enter as their initial values and leave as what the
+  // body yields for them.
+  for (size_t j = 0; j < n; ++j) {
+    const ir::ValueId arg = body.args[1 + j];
+    const ValueFacts& f = an_->values[op.results[j]];
+    if (f.kind == ValueKind::kUniform) {
+      DefineUniform(arg, Uniform(op.operands[3 + j]));
+    } else {
+      HRT_ASSIGN_OR_RETURN(Vals init, At(op.operands[3 + j], f.layout));
+      HRT_RETURN_IF_ERROR(DefineTile(arg, f.layout, std::move(init)));
+    }
+  }
+  HRT_RETURN_IF_ERROR(LowerBlock(body, depth + 1));
+  const ir::Op& yield = body.ops.back();
+  if (yield.code != OpCode::kYield || yield.operands.size() != n) {
+    return Internal("loop body does not end in a matching yield");
+  }
+  std::vector<Vals> out(n);
+  for (size_t j = 0; j < n; ++j) {
+    const ValueFacts& f = an_->values[op.results[j]];
+    if (f.kind == ValueKind::kUniform) {
+      out[j] = {Uniform(yield.operands[j])};
+    } else {
+      HRT_ASSIGN_OR_RETURN(out[j], At(yield.operands[j], f.layout));
+    }
+  }
+  thread_.memo.pop_back();
+  thread_.cse.pop_back();
+  for (size_t j = 0; j < n; ++j) {
+    const ValueFacts& f = an_->values[op.results[j]];
+    if (f.kind == ValueKind::kUniform) {
+      DefineUniform(op.results[j], out[j][0]);
+    } else {
+      HRT_RETURN_IF_ERROR(DefineTile(op.results[j], f.layout, std::move(out[j])));
+    }
+  }
+  return Status::Ok();
 }
 
 Val Lowering::LoopLimit(Val hi, Val step) {

@@ -136,6 +136,10 @@ class Lowering {
   Status LowerOpOnce(const ir::Op& op, uint32_t depth);
   Status LowerLeaf(const ir::Op& op);
   Status LowerFor(const ir::Op& op, uint32_t depth);
+  // The launch's Assumptions say |op| (a loop from 0 to a shape symbol)
+  // runs exactly one trip; it is then lowered as straight-line code.
+  bool ProvenOneTrip(const ir::Op& op) const;
+  Status LowerOneTrip(const ir::Op& op, uint32_t depth);
   Status LowerLoop(const ir::Op& op, uint32_t depth);
   // The value a for loop's induction variable must stay below to run
   // another trip: hi - step, clamped to i32.
@@ -202,9 +206,13 @@ class Lowering {
   // LoadVector in two steps: the loads (predicated on |pred| when valid)
   // into the words they arrive in, then the unpack into |dst|. 4- and
   // 8-byte elements load straight into |dst| (no words, nothing to unpack).
-  Regs LoadWords(ir::DType et, Reg addr, std::span<const Reg> dst, Reg pred);
+  // A predicated load first sets its registers to |fill| (an element's
+  // bits, as FillBits gives), which is what a skipped load leaves.
+  Regs LoadWords(ir::DType et, Reg addr, std::span<const Reg> dst, Reg pred, uint64_t fill = 0);
   void UnpackWords(ir::DType et, const Regs& loaded, std::span<const Reg> dst);
-  void StoreVector(ir::DType et, Reg addr, std::span<const Val> v);
+  // Stores |v| as one access per 16 bytes, each predicated on |pred| when
+  // it is valid.
+  void StoreVector(ir::DType et, Reg addr, std::span<const Val> v, Reg pred = Reg{});
   Reg StrideIsOne(uint32_t param, uint32_t dim);
   // stride[dim] * esz in bytes (prologue register).
   Reg ElementStep(uint32_t param, uint32_t dim, int64_t esz);

@@ -5,8 +5,12 @@
 // taken when, at run time, that dim's stride is 1, the address is aligned
 // and every lane of the run is unmasked; otherwise the run falls back to
 // predicated scalar accesses. Masked-off lanes read the fill value and
-// touch no memory.
+// touch no memory. When the launch's Assumptions (assume.h) prove all of
+// that at compile time (an aligned tensor, runs starting on multiples of
+// their length, a mask bound that is a multiple of it too), a run is one
+// predicated vector access with no test and no fallback at all.
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "codegen/interp/convert.h"
@@ -19,6 +23,25 @@ using ir::DType;
 
 const char* VecSuffix(int64_t n) {
   return n == 4 ? ".v4" : n == 2 ? ".v2" : "";
+}
+
+// The bits of one element of |et| holding the fill value, as a load of it
+// would leave them in memory.
+uint64_t FillBits(DType et, float fill_f, int64_t fill_i) {
+  switch (et) {
+    case DType::kF32: {
+      uint32_t u = 0;
+      std::memcpy(&u, &fill_f, sizeof u);
+      return u;
+    }
+    case DType::kF16: return ir::FloatToHalf(fill_f);
+    case DType::kBF16: return ir::FloatToBF16(fill_f);
+    default: {
+      const int64_t bits = ir::DTypeSize(et) * 8;
+      const auto u = static_cast<uint64_t>(fill_i);
+      return bits >= 64 ? u : u & ((uint64_t{1} << bits) - 1);
+    }
+  }
 }
 
 }  // namespace
@@ -151,17 +174,28 @@ void Lowering::StoreElement(DType et, Reg addr, Val pred, Val v) {
   }
 }
 
-Regs Lowering::LoadWords(DType et, Reg addr, std::span<const Reg> dst, Reg pred) {
+Regs Lowering::LoadWords(DType et, Reg addr, std::span<const Reg> dst, Reg pred, uint64_t fill) {
   const auto n = static_cast<int64_t>(dst.size());
+  const int64_t esz = ir::DTypeSize(et);
   // A predicated load may leave its registers as they were, so ptxas keeps
   // their previous values live: in a loop, across the back edge (layer_norm
-  // spilled 276 bytes). Zeroing them first ends those live ranges.
+  // spilled 276 bytes). Setting them first ends those live ranges (and
+  // gives masked-off elements their fill value).
+  uint64_t word = fill;  // a 32-bit word of sub-word elements
+  for (int64_t b = esz * 8; b < 32; b *= 2) word |= word << b;
   auto zero = [&](std::span<const Reg> regs, Repr r) {
     if (!pred.valid()) return;
-    for (const Reg& x : regs)
-      code_.Ins(MovFor(r), {x, r == Repr::kF32 ? Opnd::F32(0.0f) : Opnd::Imm(0)});
+    for (const Reg& x : regs) {
+      Opnd v = Opnd::Imm(static_cast<int64_t>(r == Repr::kI32 ? word & 0xFFFFFFFFu : fill));
+      if (r == Repr::kF32) {
+        float f = 0.0f;
+        const auto u = static_cast<uint32_t>(fill);
+        std::memcpy(&f, &u, sizeof f);
+        v = Opnd::F32(f);
+      }
+      code_.Ins(MovFor(r), {x, v});
+    }
   };
-  const int64_t esz = ir::DTypeSize(et);
   const int64_t per_chunk = std::min<int64_t>(n, 16 / esz);
   const bool wide = et == DType::kF32 || et == DType::kI32 || et == DType::kI64;
   Regs all;
@@ -180,7 +214,7 @@ Regs Lowering::LoadWords(DType et, Reg addr, std::span<const Reg> dst, Reg pred)
     } else if (bytes == 2) {
       // One 16-bit half, widened when unpacked.
       const Reg h = code_.NewReg(RegClass::kB16);
-      if (pred.valid()) code_.Ins("mov.b16", {h, Opnd::Imm(0)});
+      if (pred.valid()) code_.Ins("mov.b16", {h, Opnd::Imm(static_cast<int64_t>(fill & 0xFFFF))});
       code_.InsIf(pred, false, "ld.global.b16", {h, mem});
       all.push_back(h);
     } else {
@@ -257,7 +291,7 @@ void Lowering::LoadVector(DType et, Reg addr, std::span<const Reg> dst) {
   UnpackWords(et, LoadWords(et, addr, dst, Reg{}), dst);
 }
 
-void Lowering::StoreVector(DType et, Reg addr, std::span<const Val> v) {
+void Lowering::StoreVector(DType et, Reg addr, std::span<const Val> v, Reg pred) {
   const int64_t esz = ir::DTypeSize(et);
   const auto n = static_cast<int64_t>(v.size());
   const int64_t per_chunk = std::min<int64_t>(n, 16 / esz);
@@ -270,8 +304,8 @@ void Lowering::StoreVector(DType et, Reg addr, std::span<const Val> v) {
       Regs regs;
       for (int64_t e = 0; e < per_chunk; ++e) regs.push_back(ToReg(v[first + e], r));
       const char* t = et == DType::kF32 ? ".f32" : et == DType::kI32 ? ".b32" : ".b64";
-      code_.Ins(std::string("st.global") + VecSuffix(per_chunk) + t,
-                {mem, per_chunk == 1 ? Opnd(regs[0]) : Opnd::Vec(regs)});
+      code_.InsIf(pred, false, std::string("st.global") + VecSuffix(per_chunk) + t,
+                  {mem, per_chunk == 1 ? Opnd(regs[0]) : Opnd::Vec(regs)});
       continue;
     }
     // Pack sub-word elements into 32-bit words.
@@ -309,11 +343,11 @@ void Lowering::StoreVector(DType et, Reg addr, std::span<const Val> v) {
     if (bytes == 2) {
       const Reg h = code_.NewReg(RegClass::kB16);
       code_.Ins("cvt.u16.u32", {h, words[0]});
-      code_.Ins("st.global.b16", {mem, h});
+      code_.InsIf(pred, false, "st.global.b16", {mem, h});
     } else {
       const auto nw = static_cast<int64_t>(words.size());
-      code_.Ins(std::string("st.global") + VecSuffix(nw) + ".b32",
-                {mem, nw == 1 ? Opnd(words[0]) : Opnd::Vec(words)});
+      code_.InsIf(pred, false, std::string("st.global") + VecSuffix(nw) + ".b32",
+                  {mem, nw == 1 ? Opnd(words[0]) : Opnd::Vec(words)});
     }
   }
 }
@@ -474,10 +508,23 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     // and as aligned as the first group when the constant keeps 16-byte
     // steps. Per-slot masks and addresses are only formed on the slow path,
     // for the group's own slots, so the hot path carries none of them.
+    //
+    // Proven (assume.h): the tensor is aligned with stride 1, each run
+    // starts on a multiple of |group| elements, and so does the mask's
+    // bound. Then every run is aligned and entirely inside or outside the
+    // mask, so its test is its first slot's compare and there is no slow
+    // path: a masked-off run reads the fill value into its registers.
+    const uint32_t last_dim = access.rank - 1;
+    const bool proven =
+        AssumedAligned(an_->assume, pi) && l.kind == Layout::Kind::kBlocked &&
+        l.spt[last_dim] % group == 0 &&
+        GroupAligned(*an_, k_, op.operands[rank - 1], access.rank, group) &&
+        (!monotone || (GroupAligned(*an_, k_, monotone->operands[0], access.rank, group) &&
+                       GroupAligned(*an_, k_, monotone->operands[1], access.rank, group)));
     const int64_t align = std::min<int64_t>(group * esz, 16);
     const Reg first = element_address(0);
-    const Val first_aligned = Aligned(first, align);
-    const Val stride_one = Val::Of(StrideIsOne(pi, rank - 1));
+    const Val first_aligned = proven ? Val::Const(1) : Aligned(first, align);
+    const Val stride_one = proven ? Val::Const(1) : Val::Of(StrideIsOne(pi, rank - 1));
     Vals index, bound;
     if (monotone) {
       HRT_ASSIGN_OR_RETURN(index, At(monotone->operands[0], layout));
@@ -491,7 +538,7 @@ Status Lowering::LowerMemory(const ir::Op& op) {
     struct Group {
       size_t g0;
       Reg addr;
-      Reg ok;
+      Val ok;
       Regs words;
     };
     std::vector<Group> groups;
@@ -519,9 +566,16 @@ Status Lowering::LowerMemory(const ir::Op& op) {
       } else if (!delta) {
         addr = element_address(g0);
       }
-      Val ok = And(stride_one,
-                   delta && (*delta * esz) % align == 0 ? first_aligned : Aligned(addr, align));
-      if (monotone) {
+      Val ok = proven
+                   ? Val::Const(1)
+                   : And(stride_one, delta && (*delta * esz) % align == 0 ? first_aligned
+                                                                          : Aligned(addr, align));
+      if (proven) {
+        ok = SlotValid(layout, static_cast<int64_t>(g0));
+        if (monotone) {
+          ok = And(ok, Compare(ir::OpCode::kLt, DType::kI32, index[g0], bound[g0]));
+        }
+      } else if (monotone) {
         // A group lies in one row and is entirely inside or outside the
         // tile: its first slot's validity is every slot's.
         ok = And(ok, SlotValid(layout, static_cast<int64_t>(g0)));
@@ -535,18 +589,35 @@ Status Lowering::LowerMemory(const ir::Op& op) {
           ok = And(ok, SlotValid(layout, static_cast<int64_t>(j)));
         }
       }
-      groups.push_back(Group{g0, addr, PredReg(ok), {}});
+      groups.push_back(Group{g0, addr, proven ? ok : Val::Of(PredReg(ok)), {}});
     }
+    const auto n = static_cast<size_t>(group);
     if (is_load) {
+      const uint64_t fill = proven ? FillBits(et, fill_f, fill_i) : 0;
       for (Group& g : groups) {
-        const auto n = static_cast<size_t>(group);
-        g.words = LoadWords(et, g.addr, std::span<const Reg>(dst).subspan(g.g0, n), g.ok);
+        if (g.ok.is_const() && g.ok.off == 0) {
+          for (size_t j = g.g0; j < g.g0 + n; ++j) scalar(j, g.ok, Reg{});
+          continue;
+        }
+        g.words = LoadWords(et, g.addr, std::span<const Reg>(dst).subspan(g.g0, n),
+                            g.ok.is_const() ? Reg{} : g.ok.reg, fill);
       }
+    }
+    if (proven) {
+      for (const Group& g : groups) {
+        if (g.ok.is_const() && g.ok.off == 0) continue;
+        if (is_load) {
+          UnpackWords(et, g.words, std::span<const Reg>(dst).subspan(g.g0, n));
+        } else {
+          StoreVector(et, g.addr, std::span<const Val>(value).subspan(g.g0, n),
+                      g.ok.is_const() ? Reg{} : g.ok.reg);
+        }
+      }
+      return FinishAccess(op, layout, dst);
     }
     for (const Group& g : groups) {
       const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
-      code_.BranchIf(g.ok, true, slow, false);
-      const auto n = static_cast<size_t>(group);
+      code_.BranchIf(g.ok.reg, true, slow, false);
       if (is_load) {
         UnpackWords(et, g.words, std::span<const Reg>(dst).subspan(g.g0, n));
       } else {

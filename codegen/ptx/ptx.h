@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "codegen/ir/bind.h"
 #include "codegen/ptx/abi.h"
+#include "codegen/ptx/assume.h"
 
 namespace hrt::ptx {
 
@@ -48,6 +49,10 @@ struct EmitOptions {
   Target target;
   DeviceLimits limits;
   std::string entry_name;  // empty: the kernel's name
+  // Facts about the arguments the code may rely on (assume.h). The default,
+  // none, gives code that runs on any arguments; code emitted under facts
+  // must only be launched on arguments that have them.
+  Assumptions assume;
 };
 
 struct PtxKernel {

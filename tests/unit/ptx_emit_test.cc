@@ -629,11 +629,18 @@ std::vector<const ir::BoundKernel*> Spread(const std::vector<ir::BoundKernel>& a
 // Emits each kernel under a unique entry name, links them into one module
 // per arch and assembles it. Returns the number of configs emitted;
 // rejections must be kUnsupported with a reason.
+// Every tensor aligned, every shape symbol a multiple of 16 (assume.h);
+// with |one_trip|, every loop over a shape symbol also runs one trip.
+ptx::Assumptions AllFacts(bool one_trip = false) {
+  return ptx::Assumptions{~uint64_t{0}, ~uint64_t{0}, one_trip ? ~uint64_t{0} : 0};
+}
+
 size_t EmitAndAssemble(const std::vector<const ir::BoundKernel*>& kernels, const std::string& tag,
-                       const std::string& arch) {
+                       const std::string& arch, const ptx::Assumptions& assume = {}) {
   std::vector<ptx::PtxKernel> emitted;
   for (size_t i = 0; i < kernels.size(); ++i) {
     ptx::EmitOptions o = Options(arch);
+    o.assume = assume;
     o.entry_name = tag + "_" + std::to_string(i);
     auto k = ptx::EmitKernel(*kernels[i], o);
     if (!k.ok()) {
@@ -673,6 +680,13 @@ std::string MustEmit(const ir::BoundKernel& k, const std::string& arch = "sm_90a
   auto p = ptx::EmitKernel(k, Options(arch));
   EXPECT_TRUE(p.ok()) << p.status().message();
   return p.ok() ? p->ptx : std::string();
+}
+
+// The entry alone (no header): what differs when only the header would.
+std::string MustEmitEntry(const ir::BoundKernel& k, const std::string& arch = "sm_90a") {
+  auto p = ptx::EmitKernel(k, Options(arch));
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return p.ok() ? p->entry : std::string();
 }
 
 bool Contains(const std::string& s, const std::string& what) {
@@ -732,6 +746,13 @@ TEST(PtxEmit, StandardKernelsAssembleForSm80AndSm90a) {
       for (const char* arch : {"sm_80", "sm_90a"}) {
         const size_t n = EmitAndAssemble(picks, k.name, arch);
         EXPECT_GE(n, std::min<size_t>(20, picks.size())) << k.name << " on " << arch;
+        // The same picks specialized to aligned tensors and sizes that are
+        // multiples of 16, as the CUDA backend compiles them for such
+        // launches: rows of several chunks on sm_90a, of one on sm_80 (one
+        // pass each keeps the test's time).
+        const bool one_trip = std::string(arch) == "sm_80";
+        const size_t s = EmitAndAssemble(picks, k.name + "_facts", arch, AllFacts(one_trip));
+        EXPECT_EQ(s, n) << k.name << " on " << arch << " with every fact assumed";
       }
     }
   }
@@ -877,6 +898,145 @@ TEST(PtxEmit, MonotoneMasksAreTestedOncePerVector) {
   // Three accesses (two loads, a store) of one 8-lane group each: 3 per
   // access (alignment and stride, last lane, no wrap) instead of 10.
   EXPECT_LE(Count(ptx, "and.pred"), 9u) << ptx;
+}
+
+TEST(PtxEmit, AssumedFactsDropTheRunTimeTestsAndFallbacks) {
+  auto b = BindStandard("rms_norm", "T=bf16,BLOCK_N=1024,WARPS=4");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const std::string generic = MustEmit(*b);
+  ptx::EmitOptions o = Options("sm_90a");
+  o.assume = AllFacts();
+  auto p = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const std::string& ptx = p->ptx;
+  EXPECT_TRUE(Contains(ptx, "// Assumes aligned tensors / multiples of 16: x,w,y,M,N\n")) << ptx;
+  // Whole 16-byte runs, predicated on their first element's compare.
+  EXPECT_TRUE(Contains(ptx, "ld.global.v4.b32"));
+  EXPECT_TRUE(Contains(ptx, "st.global.v4.b32"));
+  // No scalar fallback, no stride or alignment test, no per-run branch.
+  EXPECT_FALSE(Contains(ptx, "ld.global.b16")) << ptx;
+  EXPECT_FALSE(Contains(ptx, "st.global.b16")) << ptx;
+  EXPECT_FALSE(Contains(ptx, "setp.eq.s64")) << ptx;
+  EXPECT_FALSE(Contains(ptx, "and.b64")) << ptx;
+  EXPECT_LT(ptx.size(), generic.size() / 2);
+  EXPECT_TRUE(Contains(generic, "ld.global.b16"));
+
+  // Alignment alone proves nothing for masked runs (the bound may cut one):
+  // the body is the generic one.
+  o.assume = ptx::Assumptions{~uint64_t{0}, 0};
+  auto aligned_only = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(aligned_only.ok()) << aligned_only.status().message();
+  EXPECT_EQ(aligned_only->entry, MustEmitEntry(*b));
+}
+
+TEST(PtxEmit, AssumedFactsNeedRunsThatStartOnAMultipleOfTheirLength) {
+  // The index is one past the lane: no run starts on a multiple of 8, so
+  // the facts prove nothing and the fallback stays.
+  const std::string text = R"(
+kernel shifted<T in {bf16}>(x: tensor<T>[M, N], y: tensor<T>[M, N])
+  tunable BLOCK_N in {256} = 256
+  tunable WARPS in {1} = 1
+  grid [M]
+{
+  %row = program_id 0
+  %n = sym N
+  %lane = iota BLOCK_N
+  %c1 = const 1 : i32
+  %cols = add %lane, %c1
+  %mask = lt %cols, %n
+  %xv = load x[%row, %cols], mask %mask, other 0
+  store y[%row, %cols], %xv, mask %mask
+}
+)";
+  auto b = BindText(text, "shifted", "");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ptx::EmitOptions o = Options("sm_90a");
+  o.assume = AllFacts();
+  auto p = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(Contains(p->ptx, "ld.global.b16")) << p->ptx;
+  EXPECT_TRUE(Contains(p->ptx, "st.global.b16")) << p->ptx;
+  EXPECT_EQ(p->entry, MustEmitEntry(*b));
+}
+
+TEST(PtxEmit, MaskedOffRunsReadTheFillValue) {
+  // softmax's loads fill -inf... through a select; a load with a fill of its
+  // own: masked-off runs set their registers to it before the load.
+  const std::string text = R"(
+kernel fill<T in {bf16, f32}>(x: tensor<T>[N], y: tensor<T>[N])
+  tunable BLOCK in {256} = 256
+  tunable WARPS in {1} = 1
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %idx = add %lane, %base
+  %n = sym N
+  %mask = lt %idx, %n
+  %xv = load x[%idx], mask %mask, other -2
+  store y[%idx], %xv, mask %mask
+}
+)";
+  for (const char* t : {"bf16", "f32"}) {
+    auto b = BindText(text, "fill", std::string("T=") + t);
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    ptx::EmitOptions o = Options("sm_90a");
+    o.assume = AllFacts();
+    auto p = ptx::EmitKernel(*b, o);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    // -2 is 0xC000 in bf16 (0xC000C000 = 3221274624 per word), 0fC0000000 in f32.
+    EXPECT_TRUE(
+        Contains(p->ptx, std::string(t) == "bf16" ? "mov.b32 \t%r7, 3221274624;" : "0fC0000000"))
+        << p->ptx;
+    EXPECT_FALSE(Contains(p->ptx, "ld.global.b16")) << p->ptx;
+  }
+}
+
+TEST(PtxEmit, OneTripLoopsAreStraightLine) {
+  auto b = BindStandard("softmax", "T=bf16,BLOCK_N=2048,WARPS=8");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->one_trip_limits, (std::vector<int64_t>{0, 2048}));  // M: no loop; N: step 2048
+  ptx::EmitOptions o = Options("sm_90a");
+  o.assume = *ptx::ParseAssumptions(b->kernel, "x,y,N");
+  auto loops = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(loops.ok()) << loops.status().message();
+  o.assume = *ptx::ParseAssumptions(b->kernel, "x,y,N,N<=BLOCK");
+  EXPECT_EQ(ptx::AssumptionsText(b->kernel, o.assume), "x,y,N,N<=BLOCK");
+  auto one = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  // Both walks of the row are one trip each: no loop, no run-time choice
+  // between a single-trip and a looping copy, one load of x (the second
+  // walk takes the first's registers) and one exp per element.
+  EXPECT_EQ(Count(one->ptx, "// one trip"), 2u) << one->ptx;
+  EXPECT_FALSE(Contains(one->ptx, "single-trip copy")) << one->ptx;
+  EXPECT_TRUE(Contains(loops->ptx, "single-trip copy"));
+  EXPECT_EQ(Count(one->ptx, "ld.global.v4.b32"), 1u) << one->ptx;
+  EXPECT_EQ(Count(one->ptx, "ex2.approx"), 8u + 1u) << one->ptx;  // 8 a thread, 1 rescale
+  EXPECT_LT(one->ptx.size(), loops->ptx.size() * 3 / 4);
+  auto bad = ptx::ParseAssumptions(b->kernel, "K<=BLOCK");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Contains(bad.status().message(), "'K'")) << bad.status().message();
+}
+
+TEST(PtxEmit, ParseAssumptionsByName) {
+  auto b = BindStandard("rms_norm", "T=bf16");
+  ASSERT_TRUE(b.ok());
+  auto a = ptx::ParseAssumptions(b->kernel, "x, N");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->aligned_params, 1u);  // x is parameter 0
+  EXPECT_EQ(a->div16_syms, 2u);      // N is the second shape symbol
+  EXPECT_EQ(ptx::AssumptionsText(b->kernel, *a), "x,N");
+  auto all = ptx::ParseAssumptions(b->kernel, "all");
+  ASSERT_TRUE(all.ok());
+  // Not eps (a scalar); every symbol also with its one-trip fact.
+  EXPECT_EQ(ptx::AssumptionsText(b->kernel, *all), "x,w,y,M,N,M<=BLOCK,N<=BLOCK");
+  EXPECT_EQ(ptx::ParseAssumptions(b->kernel, "")->any(), false);
+  auto bad = ptx::ParseAssumptions(b->kernel, "x,eps");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(Contains(bad.status().message(), "'eps'")) << bad.status().message();
 }
 
 TEST(PtxEmit, GatherStaysScalar) {
