@@ -101,12 +101,14 @@ struct DeviceVTable {
   // grid is the kernel's grid expressions evaluated on the shapes.
   Status (*launch)(Device* device, const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                    void* stream, uint64_t code_id, const LaunchCode* code, const uint32_t* grid);
-  // How the code of (|code_id|, |kernel|, |code|) reached the device, for
-  // hrt_kernel_describe_launch: "PTX generated from the tile IR, JIT-compiled
-  // by the driver", "cubin from the helionrt cache"... Empty when it has not
-  // been loaded on this device yet.
+  // How the code a launch with |args| runs for (|code_id|, |kernel|, |code|)
+  // reached the device, for hrt_kernel_describe_launch: "PTX generated from
+  // the tile IR, JIT-compiled by the driver", "cubin from the helionrt
+  // cache"... Empty when it has not been loaded on this device yet. (A
+  // backend may compile generated code per facts of the arguments:
+  // runtime/cuda/cuda_specialize.h.)
   std::string (*describe_code)(Device* device, const ir::BoundKernel& kernel, uint64_t code_id,
-                               const LaunchCode* code);
+                               const LaunchCode* code, std::span<const hrt_arg_t> args);
 
   // Device memory, in the device's address space (what hrt_tensor_t::address
   // holds). The runtime checks every range against the allocations it made
@@ -144,10 +146,13 @@ struct DeviceVTable {
   // Serving-time tuning (runtime/tuning/serving_tuner.h) uses these two; a
   // backend that leaves either NULL is not tuned while serving.
   //
-  // Makes the code of (|code_id|, |kernel|) ready, as the first launch would
-  // (generate, JIT, load; from the cache when it can), without launching it.
+  // Makes the code of (|code_id|, |kernel|) ready, as the first launch with
+  // arguments like |args| would (generate, JIT, load; from the cache when it
+  // can), without launching it. |args| are only inspected (shapes, strides,
+  // address alignment), never dereferenced; empty: code for any arguments.
   // Called from a background thread while other threads launch.
-  Status (*prepare)(Device* device, const ir::BoundKernel& kernel, uint64_t code_id);
+  Status (*prepare)(Device* device, const ir::BoundKernel& kernel, uint64_t code_id,
+                    std::span<const hrt_arg_t> args);
   // Enqueues a copy of |size| bytes between two device addresses on
   // |stream| (as for launch), ordered after the work queued before it.
   // Ranges may be the caller's memory (not only the runtime's allocations).

@@ -212,6 +212,7 @@ TuningSlot* TuningSlotFor(hrt_kernel_t* kernel, uint32_t device_index, const Mem
   }
   r.heuristic = ServingPlan{entry.bound, entry.code_id};
   r.label = KernelLabel(*kernel) + " on device " + std::to_string(device_index);
+  r.sample_args.assign(args.begin(), args.end());
   Result<tuning::ShapeBucket> bucket = tuning::BucketShapes(k, SymbolSizes(k, args));
   Status why;
   if (bucket.ok()) {
@@ -407,8 +408,8 @@ Result<std::string> DescribeLaunch(hrt_kernel_t* kernel, const hrt_launch_params
                                                decision.config.key, &uncached, &bound_now));
   HRT_ASSIGN_OR_RETURN(Device * device, runtime->devices.Acquire(index));
   const uint64_t code_id = decision.code ? decision.code->id : CodeId(kernel->module->uid, 0);
-  std::string loaded = device->vtable->describe_code(device, *bound, code_id,
-                                                     decision.code ? &*decision.code : nullptr);
+  std::string loaded = device->vtable->describe_code(
+      device, *bound, code_id, decision.code ? &*decision.code : nullptr, checked.args);
   if (loaded.empty()) loaded = "not loaded on the device yet";
   std::string tuned;
   if (TuningSlot* slot = ExistingTuningSlot(kernel, checked)) {

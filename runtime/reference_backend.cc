@@ -66,7 +66,8 @@ Status ReferenceLaunch(Device* /*device*/, const ir::BoundKernel& kernel,
 }
 
 std::string ReferenceDescribeCode(Device* /*device*/, const ir::BoundKernel& /*kernel*/,
-                                  uint64_t /*code_id*/, const LaunchCode* /*code*/) {
+                                  uint64_t /*code_id*/, const LaunchCode* /*code*/,
+                                  std::span<const hrt_arg_t> /*args*/) {
   return "interpreted on the CPU by the reference interpreter";
 }
 
@@ -142,8 +143,8 @@ Status ReferenceTimerElapsed(Device* /*device*/, DeviceTimer* timer, bool /*wait
 }
 
 // The interpreter needs no code: every bound kernel is ready.
-Status ReferencePrepare(Device* /*device*/, const ir::BoundKernel& /*kernel*/,
-                        uint64_t /*code_id*/) {
+Status ReferencePrepare(Device* /*device*/, const ir::BoundKernel& /*kernel*/, uint64_t /*code_id*/,
+                        std::span<const hrt_arg_t> /*args*/) {
   return Status::Ok();
 }
 

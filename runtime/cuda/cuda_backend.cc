@@ -35,8 +35,9 @@ Status RuntimeLaunch(runtime::Device* device, const ir::BoundKernel& kernel,
 }
 
 std::string RuntimeDescribeCode(runtime::Device* device, const ir::BoundKernel& kernel,
-                                uint64_t code_id, const runtime::LaunchCode* code) {
-  return Cast(device)->device->DescribeCode(code_id, kernel, code);
+                                uint64_t code_id, const runtime::LaunchCode* code,
+                                std::span<const hrt_arg_t> args) {
+  return Cast(device)->device->DescribeCode(code_id, kernel, code, args);
 }
 
 Status RuntimeAlloc(runtime::Device* device, uint64_t size, uint64_t* out_address) {
@@ -78,8 +79,9 @@ Status RuntimeTimerElapsed(runtime::Device* device, runtime::DeviceTimer* timer,
   return TimerElapsed(*Cast(device)->device, timer, wait, elapsed_ns);
 }
 
-Status RuntimePrepare(runtime::Device* device, const ir::BoundKernel& kernel, uint64_t code_id) {
-  return Cast(device)->device->Prepare(kernel, code_id);
+Status RuntimePrepare(runtime::Device* device, const ir::BoundKernel& kernel, uint64_t code_id,
+                      std::span<const hrt_arg_t> args) {
+  return Cast(device)->device->Prepare(kernel, code_id, args);
 }
 
 Status RuntimeCopy(runtime::Device* device, uint64_t dst, uint64_t src, uint64_t size,

@@ -77,7 +77,13 @@ std::string EncodeEmitOptions(const ptx::EmitOptions& options) {
          ",threads=" + std::to_string(options.limits.max_threads_per_block) +
          ",smem=" + std::to_string(options.limits.max_shared_bytes) +
          ",regs=" + std::to_string(options.limits.max_registers_per_thread) +
-         ",entry=" + options.entry_name;
+         ",entry=" + options.entry_name +
+         // Only code specialized to argument facts says so: generic code keeps
+         // the keys it had before specialization existed.
+         (options.assume.any() ? ",assume=" + std::to_string(options.assume.aligned_params) + "/" +
+                                     std::to_string(options.assume.div16_syms) + "/" +
+                                     std::to_string(options.assume.one_trip_syms)
+                               : std::string());
 }
 
 cache::Key GeneratedCubinKey(const ir::BoundKernel& kernel, const GeneratedCodeContext& context) {

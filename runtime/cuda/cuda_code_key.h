@@ -49,7 +49,9 @@ struct GeneratedCodeContext {
 std::vector<uint8_t> EncodeBoundKernel(const ir::BoundKernel& kernel);
 
 // A canonical text of the emitter options:
-// "target=sm_90,ptx=80,threads=1024,smem=232448,regs=255,entry=NAME".
+// "target=sm_90,ptx=80,threads=1024,smem=232448,regs=255,entry=NAME", then
+// ",assume=ALIGNED/DIV16/ONE_TRIP" (the Assumptions' bit masks, decimal) for code
+// specialized to argument facts.
 std::string EncodeEmitOptions(const ptx::EmitOptions& options);
 
 // The key of |kernel|'s cubin under |context|: backend "cuda", artifact

@@ -6,6 +6,7 @@
 #include "helionrt/helionrt.h"
 #include "runtime/cuda/cuda_context.h"
 #include "runtime/cuda/cuda_emit_options.h"
+#include "runtime/cuda/cuda_specialize.h"
 
 namespace hrt::cuda {
 
@@ -51,8 +52,10 @@ Result<ptx::EmitOptions> CudaDevice::EmitOptions() const {
   return EmitOptionsFor(info_.fingerprint);
 }
 
-Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel) {
-  HRT_ASSIGN_OR_RETURN(const ptx::EmitOptions options, EmitOptions());
+Result<std::unique_ptr<CompiledKernel>> CudaDevice::Compile(const ir::BoundKernel& kernel,
+                                                            const ptx::Assumptions& assume) {
+  HRT_ASSIGN_OR_RETURN(ptx::EmitOptions options, EmitOptions());
+  options.assume = assume;
   cache::Store* store = Store();
   cache::Key key;
   if (store != nullptr) {
@@ -211,48 +214,65 @@ Result<std::unique_ptr<CompiledKernel>> CudaDevice::LoadVariant(const ir::BoundK
                      " payload does not run on CUDA");
 }
 
-bool CudaDevice::Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel) {
+bool CudaDevice::Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel,
+                         const ptx::Assumptions& assume) {
   // The module's uid in |code_id| keeps a later module's kernels apart; the
   // bound kernel's uid one freed and re-bound at the same address within one
   // module (bound_kernel_cache.h: uncached binds).
-  return entry.code_id == code_id && entry.key == &kernel && entry.bound_uid == kernel.uid;
+  return entry.code_id == code_id && entry.key == &kernel && entry.bound_uid == kernel.uid &&
+         entry.assume == assume;
 }
 
-size_t CudaDevice::SlotOf(uint64_t code_id, const ir::BoundKernel& kernel) {
-  return (std::hash<const void*>{}(&kernel) ^ std::hash<uint64_t>{}(code_id)) % kCacheSlots;
+size_t CudaDevice::SlotOf(uint64_t code_id, const ir::BoundKernel& kernel,
+                          const ptx::Assumptions& assume) {
+  const uint64_t facts = assume.aligned_params * 0x9E3779B97F4A7C15ull ^
+                         assume.div16_syms * 0xC2B2AE3D27D4EB4Full ^ assume.one_trip_syms;
+  return (std::hash<const void*>{}(&kernel) ^ std::hash<uint64_t>{}(code_id) ^
+          std::hash<uint64_t>{}(facts)) %
+         kCacheSlots;
 }
 
-const CompiledKernel* CudaDevice::Find(uint64_t code_id, const ir::BoundKernel& kernel) const {
-  const size_t start = SlotOf(code_id, kernel);
+const CompiledKernel* CudaDevice::Find(uint64_t code_id, const ir::BoundKernel& kernel,
+                                       const ptx::Assumptions& assume) const {
+  const size_t start = SlotOf(code_id, kernel, assume);
   for (size_t i = 0; i < kCacheSlots; ++i) {
     const CacheEntry* e = slots_[(start + i) % kCacheSlots].load(std::memory_order_acquire);
     if (e == nullptr) return nullptr;
-    if (Matches(*e, code_id, kernel)) return e->compiled.get();
+    if (Matches(*e, code_id, kernel, assume)) return e->compiled.get();
   }
   return nullptr;
 }
 
+ptx::Assumptions CudaDevice::FactsFor(const ir::BoundKernel& kernel,
+                                      const runtime::LaunchCode* code,
+                                      std::span<const hrt_arg_t> args) {
+  if (code != nullptr || args.empty()) return {};
+  return ArgumentFacts(kernel, args);
+}
+
 Result<const CompiledKernel*> CudaDevice::FindOrCompile(uint64_t code_id,
                                                         const ir::BoundKernel& kernel,
-                                                        const runtime::LaunchCode* code) {
+                                                        const runtime::LaunchCode* code,
+                                                        const ptx::Assumptions& assume) {
   std::lock_guard<std::mutex> lock(insert_mu_);
-  if (const CompiledKernel* hit = Find(code_id, kernel)) return hit;
+  if (const CompiledKernel* hit = Find(code_id, kernel, assume)) return hit;
   // Entries that did not fit the table are searched here, under the lock.
   for (const auto& e : owned_) {
-    if (Matches(*e, code_id, kernel)) return e->compiled.get();
+    if (Matches(*e, code_id, kernel, assume)) return e->compiled.get();
   }
   std::unique_ptr<CompiledKernel> compiled;
   if (code != nullptr) {
     HRT_ASSIGN_OR_RETURN(compiled, LoadVariant(kernel, *code));
   } else {
-    HRT_ASSIGN_OR_RETURN(compiled, Compile(kernel));
+    HRT_ASSIGN_OR_RETURN(compiled, Compile(kernel, assume));
   }
   auto entry = std::make_unique<CacheEntry>();
   entry->code_id = code_id;
   entry->key = &kernel;
   entry->bound_uid = kernel.uid;
+  entry->assume = assume;
   entry->compiled = std::move(compiled);
-  const size_t start = SlotOf(code_id, kernel);
+  const size_t start = SlotOf(code_id, kernel, assume);
   for (size_t i = 0; i < kCacheSlots; ++i) {
     auto& slot = slots_[(start + i) % kCacheSlots];
     if (slot.load(std::memory_order_relaxed) == nullptr) {
@@ -265,14 +285,20 @@ Result<const CompiledKernel*> CudaDevice::FindOrCompile(uint64_t code_id,
 }
 
 std::string CudaDevice::DescribeCode(uint64_t code_id, const ir::BoundKernel& kernel,
-                                     const runtime::LaunchCode* code) const {
-  const CompiledKernel* compiled = Find(code_id, kernel);
+                                     const runtime::LaunchCode* code,
+                                     std::span<const hrt_arg_t> args) const {
+  const ptx::Assumptions assume = FactsFor(kernel, code, args);
+  const CompiledKernel* compiled = Find(code_id, kernel, assume);
   if (compiled == nullptr) return std::string();
   const std::string arch = select::SmName(info_.fingerprint.arch);
   if (code == nullptr) {
     // Compile(): the cache's cubin for this kernel (made from PTX an earlier
     // process generated), or PTX generated and JIT-compiled here.
-    const std::string origin = "PTX generated from the tile IR";
+    const std::string facts = ptx::AssumptionsText(kernel.kernel, assume);
+    const std::string origin =
+        "PTX generated from the tile IR" +
+        (facts.empty() ? std::string(" (generic: no argument facts)")
+                       : " (specialized: aligned / multiple of 16: " + facts + ")");
     if (compiled->from_cache)
       return origin + ", cubin from the helionrt cache (no codegen, no JIT, " + arch + ")";
     return origin + ", JIT-compiled by the driver for " + arch;
@@ -285,19 +311,22 @@ std::string CudaDevice::DescribeCode(uint64_t code_id, const ir::BoundKernel& ke
   return origin + ", JIT-compiled by the driver for " + arch;
 }
 
-Status CudaDevice::Prepare(const ir::BoundKernel& kernel, uint64_t code_id) {
-  if (Find(code_id, kernel) != nullptr) return Status::Ok();
+Status CudaDevice::Prepare(const ir::BoundKernel& kernel, uint64_t code_id,
+                           std::span<const hrt_arg_t> args) {
+  const ptx::Assumptions assume = FactsFor(kernel, nullptr, args);
+  if (Find(code_id, kernel, assume) != nullptr) return Status::Ok();
   ScopedContext scope(*driver_, context_);
   HRT_RETURN_IF_ERROR(scope.status());
-  return FindOrCompile(code_id, kernel, nullptr).status();
+  return FindOrCompile(code_id, kernel, nullptr, assume).status();
 }
 
 Status CudaDevice::LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                                CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
                                const uint32_t* grid) {
-  const CompiledKernel* compiled = Find(code_id, kernel);
+  const ptx::Assumptions assume = FactsFor(kernel, code, args);
+  const CompiledKernel* compiled = Find(code_id, kernel, assume);
   if (compiled == nullptr) {
-    HRT_ASSIGN_OR_RETURN(compiled, FindOrCompile(code_id, kernel, code));
+    HRT_ASSIGN_OR_RETURN(compiled, FindOrCompile(code_id, kernel, code, assume));
   }
   return Launch(*compiled, args, stream, grid);
 }

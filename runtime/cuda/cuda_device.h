@@ -79,7 +79,10 @@ class CudaDevice {
   // cache, its cubin and image from the cache when it holds them for this
   // kernel, emitter, device and driver (GeneratedCubinKey: no codegen, no
   // JIT); else emits PTX, JIT-compiles and loads it, and stores the cubin.
-  Result<std::unique_ptr<CompiledKernel>> Compile(const ir::BoundKernel& kernel);
+  // |assume|: facts of the arguments the code may rely on (assume.h); the
+  // default, none, gives code for any arguments.
+  Result<std::unique_ptr<CompiledKernel>> Compile(const ir::BoundKernel& kernel,
+                                                  const ptx::Assumptions& assume = {});
   // How many times this device ran the PTX emitter (tests).
   uint64_t codegen_count() const { return codegen_count_.load(std::memory_order_relaxed); }
   // Loads |ptx|: the cubin from the persistent cache when it holds one for
@@ -112,20 +115,24 @@ class CudaDevice {
 
   // The runtime's launch path: on the first launch of (|code_id|, |kernel|)
   // loads |code| (a bundle variant) or, when |code| is NULL, generates and
-  // JIT-compiles PTX; reuses that code afterwards. Lookups of known kernels
-  // take no lock and do not allocate.
+  // JIT-compiles PTX specialized to the facts |args| have
+  // (cuda_specialize.h: one variant per set of facts); reuses that code
+  // afterwards. Lookups of known kernels take no lock and do not allocate.
   Status LaunchBound(const ir::BoundKernel& kernel, std::span<const hrt_arg_t> args,
                      CUstream stream, uint64_t code_id, const runtime::LaunchCode* code,
                      const uint32_t* grid = nullptr);
 
-  // Loads the code of (|code_id|, |kernel|) as LaunchBound's first launch
-  // would (|code| NULL: generated code), without launching it.
-  Status Prepare(const ir::BoundKernel& kernel, uint64_t code_id);
+  // Loads the generated code of (|code_id|, |kernel|) that a launch with
+  // |args| would run (empty: the generic variant), as LaunchBound's first
+  // launch would, without launching it.
+  Status Prepare(const ir::BoundKernel& kernel, uint64_t code_id,
+                 std::span<const hrt_arg_t> args = {});
 
-  // How the code of (|code_id|, |kernel|) was loaded, for
-  // hrt_kernel_describe_launch; empty when it has not been loaded yet.
+  // How the code a launch with |args| runs for (|code_id|, |kernel|) was
+  // loaded, for hrt_kernel_describe_launch; empty when it has not been
+  // loaded yet.
   std::string DescribeCode(uint64_t code_id, const ir::BoundKernel& kernel,
-                           const runtime::LaunchCode* code) const;
+                           const runtime::LaunchCode* code, std::span<const hrt_arg_t> args) const;
 
   // Device memory (cuda_memory.cc), in this device's context. Copies wait
   // for |stream| first and are synchronous.
@@ -143,18 +150,27 @@ class CudaDevice {
   struct CacheEntry {
     uint64_t code_id = 0;
     const ir::BoundKernel* key = nullptr;
-    uint64_t bound_uid = 0;  // ir::BoundKernel::uid
+    uint64_t bound_uid = 0;   // ir::BoundKernel::uid
+    ptx::Assumptions assume;  // generated code: the facts it was specialized to
     std::unique_ptr<CompiledKernel> compiled;
   };
   // Lock-free slots; more entries are found under insert_mu_. Room for a
   // whole tuning space of several kernels.
   static constexpr size_t kCacheSlots = 1024;
 
-  static size_t SlotOf(uint64_t code_id, const ir::BoundKernel& kernel);
-  const CompiledKernel* Find(uint64_t code_id, const ir::BoundKernel& kernel) const;
-  static bool Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel);
+  static size_t SlotOf(uint64_t code_id, const ir::BoundKernel& kernel,
+                       const ptx::Assumptions& assume);
+  const CompiledKernel* Find(uint64_t code_id, const ir::BoundKernel& kernel,
+                             const ptx::Assumptions& assume) const;
+  static bool Matches(const CacheEntry& entry, uint64_t code_id, const ir::BoundKernel& kernel,
+                      const ptx::Assumptions& assume);
   Result<const CompiledKernel*> FindOrCompile(uint64_t code_id, const ir::BoundKernel& kernel,
-                                              const runtime::LaunchCode* code);
+                                              const runtime::LaunchCode* code,
+                                              const ptx::Assumptions& assume);
+  // The facts generated code for a launch with |args| is specialized to;
+  // none for bundle variants (|code| set).
+  static ptx::Assumptions FactsFor(const ir::BoundKernel& kernel, const runtime::LaunchCode* code,
+                                   std::span<const hrt_arg_t> args);
 
   // The persistent cache, opened on first use; null when disabled or
   // unusable (|store_status_| says why).

@@ -536,7 +536,10 @@ bool TuningService::Start(TuningSlot& slot) {
   // The incumbent's code, ready before the first call it serves.
   std::unique_ptr<ir::BoundKernel> owned;
   Result<ServingPlan> incumbent = slot.Bind(tuner->config(tuner->incumbent()), &owned);
-  if (incumbent.ok()) (void)device->vtable->prepare(device, *incumbent->bound, incumbent->code_id);
+  if (incumbent.ok()) {
+    (void)device->vtable->prepare(device, *incumbent->bound, incumbent->code_id,
+                                  slot.req_.sample_args);
+  }
 
   std::lock_guard<std::mutex> lock(slot.mu_);
   const size_t n = tuner->space().size();
@@ -572,7 +575,10 @@ bool TuningService::Compile(TuningSlot& slot) {
   std::unique_ptr<ir::BoundKernel> owned;
   Result<ServingPlan> plan = slot.Bind(config, &owned);
   Status s = plan.status();
-  if (s.ok()) s = slot.req_.device->vtable->prepare(slot.req_.device, *plan->bound, plan->code_id);
+  if (s.ok()) {
+    s = slot.req_.device->vtable->prepare(slot.req_.device, *plan->bound, plan->code_id,
+                                          slot.req_.sample_args);
+  }
   std::lock_guard<std::mutex> lock(slot.mu_);
   if (s.ok()) {
     if (owned) slot.uncached_.push_back(std::move(owned));

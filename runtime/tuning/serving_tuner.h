@@ -94,6 +94,10 @@ struct SlotRequest {
   tuning::ShapeBucket bucket;
   ServingPlan heuristic;  // the config the launch resolved (kernel defaults)
   std::string label;      // "kernel 'rms_norm' on device 0", for logs
+  // The arguments of the launch that made the slot: candidates' code is
+  // prepared for arguments like them (a backend may specialize code to
+  // their alignment and sizes: DeviceVTable::prepare). Never dereferenced.
+  std::vector<hrt_arg_t> sample_args;
 };
 
 class TuningService;

@@ -45,7 +45,7 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
         },
     .describe_code =
         [](runtime::Device* device, const ir::BoundKernel& kernel, uint64_t code_id,
-           const runtime::LaunchCode* /*code*/) {
+           const runtime::LaunchCode* /*code*/, std::span<const hrt_arg_t> /*args*/) {
           return reinterpret_cast<RuntimeDevice*>(device)->device->DescribeCode(kernel, code_id);
         },
     .alloc =

@@ -29,6 +29,7 @@
 #include "kernels/testing/reference_loops.h"
 #include "runtime/cuda/cuda_device.h"
 #include "runtime/cuda/cuda_driver.h"
+#include "runtime/cuda/cuda_specialize.h"
 #include "runtime/select/fingerprint.h"
 
 namespace hrt::cuda {
@@ -248,6 +249,14 @@ class KernelRun {
     return *tensors_.back();
   }
 
+  // Runs through the device's launch path (LaunchBound) instead of the
+  // given compiled code: the code specialized to the arguments' facts
+  // (cuda_specialize.h), compiled on first use.
+  void Specialize() { specialize_ = true; }
+  // The facts of the last Run's arguments, and how its code was made.
+  const ptx::Assumptions& facts() const { return facts_; }
+  const std::string& described() const { return described_; }
+
   // Runs |bound| on the GPU (on the test's stream) and on the interpreter
   // with the same inputs; |scalars| are appended after the tensors.
   void Run(const CompiledKernel& compiled, const ir::BoundKernel& bound,
@@ -280,8 +289,13 @@ class KernelRun {
       a.f = s;
       interp_args.push_back(a);
     }
-    const Status launched = t_->device_->Launch(compiled, args, t_->stream_);
+    facts_ = ArgumentFacts(bound, args);
+    const uint64_t code_id = 1;
+    const Status launched =
+        specialize_ ? t_->device_->LaunchBound(bound, args, t_->stream_, code_id, nullptr)
+                    : t_->device_->Launch(compiled, args, t_->stream_);
     ASSERT_TRUE(launched.ok()) << launched.message();
+    if (specialize_) described_ = t_->device_->DescribeCode(code_id, bound, nullptr, args);
     for (auto& tensor : tensors_) {
       const size_t bytes = tensor->StorageBytes();
       if (bytes == 0) continue;
@@ -317,6 +331,9 @@ class KernelRun {
   }
 
   CudaGpuTest* t_;
+  bool specialize_ = false;
+  ptx::Assumptions facts_;
+  std::string described_;
   std::vector<std::unique_ptr<Tensor>> tensors_;
   std::vector<std::vector<uint8_t>> interp_storage_;
   std::vector<std::vector<double>> interp_expected_;
@@ -386,7 +403,30 @@ TEST_F(CudaGpuTest, VectorAddMatchesInterpreter) {
   }
 }
 
-const std::pair<int64_t, int64_t> kRowShapes[] = {{1, 1}, {3, 7}, {4, 129}, {3, 1000}};
+// Ragged rows (no size a multiple of 16: generic code), then rows whose
+// size is a multiple of 16, which run code specialized to that and to the
+// tensors' alignment: one chunk, several, and a last chunk cut short.
+const std::pair<int64_t, int64_t> kRowShapes[] = {{1, 1},  {3, 7},    {4, 129},  {3, 1000},
+                                                  {2, 64}, {3, 1024}, {2, 4096}, {5, 1040}};
+
+// Sentinel elements after each output row: 8 keeps the rows of a size that
+// is a multiple of 16 aligned to 16 bytes (so the output is specialized
+// too), 3 does not.
+int64_t RowPad(int64_t n) {
+  return n % 16 == 0 ? 8 : 3;
+}
+
+// The launch of a row shape ran the code its facts call for: specialized to
+// every tensor's alignment and N's divisibility when N is a multiple of 16.
+void ExpectSpecializedWhenAligned(const KernelRun& run, int64_t n, size_t tensors) {
+  if (n % 16 != 0) {
+    EXPECT_EQ(run.facts().div16_syms & 2u, 0u);
+    return;
+  }
+  EXPECT_EQ(run.facts().aligned_params, (uint64_t{1} << tensors) - 1);
+  EXPECT_NE(run.described().find("(specialized: aligned / multiple of 16: "), std::string::npos)
+      << run.described();
+}
 
 TEST_F(CudaGpuTest, RmsNormMatchesInterpreter) {
   for (const Case& c : Cases({"", "BLOCK_N=64,WARPS=1"})) {
@@ -397,14 +437,16 @@ TEST_F(CudaGpuTest, RmsNormMatchesInterpreter) {
     for (auto [m, n] : kRowShapes) {
       SCOPED_TRACE("M=" + std::to_string(m) + " N=" + std::to_string(n));
       KernelRun run(this);
+      run.Specialize();
       Tensor& x = run.Add(c.dtype, {m, n});
       Tensor& w = run.Add(c.dtype, {n});
-      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/RowPad(n));
       const auto xv = x.host.FillUniform(rng, -2, 2);
       const auto wv = w.host.FillUniform(rng, 0.5, 1.5);
       ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {eps}));
       ExpectClose(c.dtype, y.host.Values(), run.InterpValues(2),
                   ref::RmsNormRef(xv, wv, m, n, ir::RoundToFloat(DType::kF32, eps)));
+      ExpectSpecializedWhenAligned(run, n, 3);
       EXPECT_EQ(y.host.ClobberedPadding(), 0);
     }
   }
@@ -418,8 +460,9 @@ TEST_F(CudaGpuTest, SoftmaxMatchesInterpreter) {
     for (auto [m, n] : kRowShapes) {
       SCOPED_TRACE("M=" + std::to_string(m) + " N=" + std::to_string(n));
       KernelRun run(this);
+      run.Specialize();
       Tensor& x = run.Add(c.dtype, {m, n});
-      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/RowPad(n));
       const double shifts[] = {0.0, 50.0, -50.0};  // needs the row max subtracted
       for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < n; ++j) x.host.Set(i * n + j, shifts[i % 3] + rng.Uniform(-4, 4));
@@ -427,6 +470,7 @@ TEST_F(CudaGpuTest, SoftmaxMatchesInterpreter) {
       const auto xv = x.host.Values();
       ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
       ExpectClose(c.dtype, y.host.Values(), run.InterpValues(1), ref::SoftmaxRef(xv, m, n));
+      ExpectSpecializedWhenAligned(run, n, 2);
       EXPECT_EQ(y.host.ClobberedPadding(), 0);
     }
   }
@@ -441,10 +485,11 @@ TEST_F(CudaGpuTest, LayerNormMatchesInterpreter) {
     for (auto [m, n] : kRowShapes) {
       SCOPED_TRACE("M=" + std::to_string(m) + " N=" + std::to_string(n));
       KernelRun run(this);
+      run.Specialize();
       Tensor& x = run.Add(c.dtype, {m, n});
       Tensor& w = run.Add(c.dtype, {n});
       Tensor& b = run.Add(c.dtype, {n});
-      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      Tensor& y = run.Add(c.dtype, {m, n}, /*pad=*/RowPad(n));
       // An offset much larger than the spread: the two-pass variance must hold.
       const auto xv = x.host.FillUniform(rng, 8, 12);
       const auto wv = w.host.FillUniform(rng, 0.5, 1.5);
@@ -452,7 +497,51 @@ TEST_F(CudaGpuTest, LayerNormMatchesInterpreter) {
       ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {eps}));
       ExpectClose(c.dtype, y.host.Values(), run.InterpValues(3),
                   ref::LayerNormRef(xv, wv, bv, m, n, ir::RoundToFloat(DType::kF32, eps)));
+      ExpectSpecializedWhenAligned(run, n, 4);
       EXPECT_EQ(y.host.ClobberedPadding(), 0);
+    }
+  }
+}
+
+// Facts are per tensor: a view whose rows are not 16-byte aligned takes the
+// generic path for its own accesses while the others stay specialized, and
+// padded rows that keep the alignment stay specialized.
+TEST_F(CudaGpuTest, SpecializedCodeFollowsEachTensorsAlignment) {
+  const int64_t m = 3, n = 1024;
+  for (DType t : {DType::kF32, DType::kBF16}) {
+    for (const int64_t row_stride : {n + 8, n + 1}) {
+      SCOPED_TRACE(std::string(ir::DTypeName(t)) + " row stride " + std::to_string(row_stride));
+      const bool x_aligned = (row_stride * static_cast<int64_t>(ir::DTypeSize(t))) % 16 == 0;
+      {
+        auto bound = LoadAndBind("rms_norm", t, "");
+        ASSERT_TRUE(bound.ok()) << bound.status().message();
+        Rng rng(66);
+        KernelRun run(this);
+        run.Specialize();
+        Tensor& x = run.AddView(t, {m, n}, {row_stride, 1});
+        Tensor& w = run.Add(t, {n});
+        Tensor& y = run.Add(t, {m, n}, /*pad=*/8);  // rows stay aligned
+        const auto xv = x.host.FillUniform(rng, -2, 2);
+        const auto wv = w.host.FillUniform(rng, 0.5, 1.5);
+        ASSERT_NO_FATAL_FAILURE(run.Run(**device_->Compile(*bound), *bound, {1e-6}));
+        ExpectClose(t, y.host.Values(), run.InterpValues(2),
+                    ref::RmsNormRef(xv, wv, m, n, ir::RoundToFloat(DType::kF32, 1e-6)));
+        EXPECT_EQ(run.facts().aligned_params, x_aligned ? 0b111u : 0b110u);
+        EXPECT_NE(run.described().find("(specialized: "), std::string::npos) << run.described();
+      }
+      {
+        auto bound = LoadAndBind("softmax", t, "");
+        ASSERT_TRUE(bound.ok()) << bound.status().message();
+        Rng rng(77);
+        KernelRun run(this);
+        run.Specialize();
+        Tensor& x = run.AddView(t, {m, n}, {row_stride, 1});
+        Tensor& y = run.AddView(t, {m, n}, {row_stride, 1});
+        const auto xv = x.host.FillUniform(rng, -4, 4);
+        ASSERT_NO_FATAL_FAILURE(run.Run(**device_->Compile(*bound), *bound, {}));
+        ExpectClose(t, y.host.Values(), run.InterpValues(1), ref::SoftmaxRef(xv, m, n));
+        EXPECT_EQ(run.facts().aligned_params, x_aligned ? 0b11u : 0b00u);
+      }
     }
   }
 }
@@ -465,13 +554,15 @@ TEST_F(CudaGpuTest, SiluMulMatchesInterpreter) {
     for (auto [m, n] : kRowShapes) {
       SCOPED_TRACE("M=" + std::to_string(m) + " H=" + std::to_string(n));
       KernelRun run(this);
+      run.Specialize();
       Tensor& gate = run.Add(c.dtype, {m, n});
       Tensor& up = run.Add(c.dtype, {m, n});
-      Tensor& out = run.Add(c.dtype, {m, n}, /*pad=*/3);
+      Tensor& out = run.Add(c.dtype, {m, n}, /*pad=*/RowPad(n));
       const auto gv = gate.host.FillUniform(rng, -6, 6);
       const auto uv = up.host.FillUniform(rng, -2, 2);
       ASSERT_NO_FATAL_FAILURE(run.Run(**compiled, *bound, {}));
       ExpectClose(c.dtype, out.host.Values(), run.InterpValues(2), ref::SiluMulRef(gv, uv));
+      ExpectSpecializedWhenAligned(run, n, 3);
       EXPECT_EQ(out.host.ClobberedPadding(), 0);
     }
   }
@@ -686,28 +777,8 @@ TEST_F(CudaGpuTest, GeneratedCubinsSkipCodegenOnACacheHit) {
   options.cache_dir = dir;
   auto bound = LoadAndBind("vector_add", DType::kF32, "BLOCK=256,WARPS=4");
   ASSERT_TRUE(bound.ok()) << bound.status().message();
-  std::vector<uint8_t> cold_cubin;
-  {
-    auto cold = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
-    ASSERT_TRUE(cold.ok()) << cold.status().message();
-    auto compiled = (*cold)->Compile(*bound);
-    ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-    EXPECT_EQ((*cold)->cache_status(), "");
-    EXPECT_FALSE((*compiled)->from_cache);
-    EXPECT_FALSE((*compiled)->ptx.empty());
-    EXPECT_EQ((*cold)->codegen_count(), 1u);
-    cold_cubin = (*compiled)->cubin;
-  }
-  auto warm = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
-  ASSERT_TRUE(warm.ok()) << warm.status().message();
-  auto compiled = (*warm)->Compile(*bound);
-  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-  EXPECT_TRUE((*compiled)->from_cache);
-  EXPECT_TRUE((*compiled)->ptx.empty());
-  EXPECT_EQ((*compiled)->cubin, cold_cubin);
-  EXPECT_EQ((*warm)->codegen_count(), 0u);
-
-  // The runtime's path on the warm device: launch, then describe.
+  // The launch below, on aligned tensors, runs code specialized to that
+  // (cuda_specialize.h): the cold process compiles that variant.
   const int64_t n = 1000;
   const DriverApi& api = driver().api();
   std::vector<float> x(n), y(n), out(n, -1.0f);
@@ -727,14 +798,41 @@ TEST_F(CudaGpuTest, GeneratedCubinsSkipCodegenOnACacheHit) {
     args[i].value.tensor.shape[0] = n;
     args[i].value.tensor.strides[0] = 1;
   }
+  const ptx::Assumptions facts = ArgumentFacts(*bound, args);
+  EXPECT_EQ(facts.aligned_params, 0b111u);
+  EXPECT_EQ(facts.div16_syms, 0u);  // 1000 is not a multiple of 16
+  std::vector<uint8_t> cold_cubin;
+  {
+    auto cold = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
+    ASSERT_TRUE(cold.ok()) << cold.status().message();
+    auto compiled = (*cold)->Compile(*bound, facts);
+    ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+    EXPECT_EQ((*cold)->cache_status(), "");
+    EXPECT_FALSE((*compiled)->from_cache);
+    EXPECT_FALSE((*compiled)->ptx.empty());
+    EXPECT_EQ((*cold)->codegen_count(), 1u);
+    cold_cubin = (*compiled)->cubin;
+  }
+  auto warm = CudaDevice::Create(probe_.driver, probe_.devices[0], options);
+  ASSERT_TRUE(warm.ok()) << warm.status().message();
+  auto compiled = (*warm)->Compile(*bound, facts);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  EXPECT_TRUE((*compiled)->from_cache);
+  EXPECT_TRUE((*compiled)->ptx.empty());
+  EXPECT_EQ((*compiled)->cubin, cold_cubin);
+  EXPECT_EQ((*warm)->codegen_count(), 0u);
+
+  // The runtime's path on the warm device: launch, then describe.
   const Status s = (*warm)->LaunchBound(*bound, args, stream_, /*code_id=*/7, /*code=*/nullptr);
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_TRUE(Ok(api.StreamSynchronize(stream_), "cuStreamSynchronize"));
   ASSERT_TRUE(Ok(api.MemcpyDtoH(out.data(), dout, bytes), "cuMemcpyDtoH"));
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], x[i] + y[i]) << i;
   EXPECT_EQ((*warm)->codegen_count(), 0u);
-  const std::string text = (*warm)->DescribeCode(7, *bound, nullptr);
+  const std::string text = (*warm)->DescribeCode(7, *bound, nullptr, args);
   EXPECT_NE(text.find("cubin from the helionrt cache (no codegen, no JIT, sm_"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(specialized: aligned / multiple of 16: x,y,out)"), std::string::npos)
       << text;
 
   // Another config is another key: a miss, generated and JIT-compiled.

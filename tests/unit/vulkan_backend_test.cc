@@ -651,12 +651,12 @@ TEST_F(VulkanDeviceTest, DescribeCodeSaysWhereTheCodeCameFrom) {
   auto bound = LoadAndBind("vector_add", DType::kF32, "BLOCK=128,WARPS=2");
   ASSERT_TRUE(bound.ok()) << bound.status().message();
   const runtime::DeviceVTable& vt = *device_->vtable;
-  EXPECT_EQ(vt.describe_code(device_.get(), *bound, 5, nullptr), "");
+  EXPECT_EQ(vt.describe_code(device_.get(), *bound, 5, nullptr, {}), "");
   ASSERT_NO_FATAL_FAILURE(CheckVectorAdd(device_.get(), *bound, 5, nullptr));
-  const std::string text = vt.describe_code(device_.get(), *bound, 5, nullptr);
+  const std::string text = vt.describe_code(device_.get(), *bound, 5, nullptr, {});
   EXPECT_EQ(text.rfind("SPIR-V generated from the tile IR (", 0), 0u) << text;
   EXPECT_NE(text.find(" KB), pipeline created (pipeline cache: off)"), std::string::npos) << text;
-  EXPECT_EQ(vt.describe_code(device_.get(), *bound, 6, nullptr), "");  // another code id
+  EXPECT_EQ(vt.describe_code(device_.get(), *bound, 6, nullptr, {}), "");  // another code id
   // The pipeline is reused: a second launch with the same key runs.
   ASSERT_NO_FATAL_FAILURE(CheckVectorAdd(device_.get(), *bound, 5, nullptr));
   // A tile-IR kernel computes its own grid.
@@ -697,7 +697,8 @@ TEST_F(VulkanDeviceTest, LaunchesSpirvFromABundle) {
   code.variant = 0;
   code.entry_name = view->kernel(0).name;
   ASSERT_NO_FATAL_FAILURE(CheckVectorAdd(device_.get(), *bound, code.id, &code));
-  const std::string text = device_->vtable->describe_code(device_.get(), *bound, code.id, &code);
+  const std::string text =
+      device_->vtable->describe_code(device_.get(), *bound, code.id, &code, {});
   EXPECT_EQ(text.rfind("SPIR-V from bundle variant 0 (", 0), 0u) << text;
 
   runtime::LaunchCode bad = code;
@@ -954,7 +955,7 @@ TEST_F(VulkanDeviceTest, PipelineCachePersistsAcrossDevices) {
     ASSERT_TRUE(first.ok()) << first.status().message();
     EXPECT_EQ(PipelineCacheStatus(first->get()), "empty: nothing stored yet");
     ASSERT_NO_FATAL_FAILURE(CheckVectorAdd(first->get(), *bound, 1, nullptr));
-    const std::string text = (*first)->vtable->describe_code(first->get(), *bound, 1, nullptr);
+    const std::string text = (*first)->vtable->describe_code(first->get(), *bound, 1, nullptr, {});
     EXPECT_TRUE(text.find("(pipeline cache: miss)") != std::string::npos ||
                 text.find("(pipeline cache: unknown)") != std::string::npos)
         << text;
@@ -966,7 +967,8 @@ TEST_F(VulkanDeviceTest, PipelineCachePersistsAcrossDevices) {
     const std::string status = PipelineCacheStatus(second->get());
     EXPECT_EQ(status.rfind("loaded ", 0), 0u) << status;
     ASSERT_NO_FATAL_FAILURE(CheckVectorAdd(second->get(), *bound, 1, nullptr));
-    const std::string text = (*second)->vtable->describe_code(second->get(), *bound, 1, nullptr);
+    const std::string text =
+        (*second)->vtable->describe_code(second->get(), *bound, 1, nullptr, {});
     std::printf("first device: %s\nsecond device: %s (%s)\n", first_result.c_str(), text.c_str(),
                 status.c_str());
     EXPECT_EQ(text.find("(pipeline cache: off)"), std::string::npos) << text;
