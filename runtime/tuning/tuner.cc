@@ -30,6 +30,9 @@ Status ValidateTunerOptions(const TunerOptions& o) {
     return bad("halving_factor must be in [2, 64]");
   if (!(o.min_margin >= 0.0 && o.min_margin < 1.0)) return bad("min_margin must be in [0, 1)");
   if (!(o.early_cut > 0.0 && o.early_cut <= 1000.0)) return bad("early_cut must be in (0, 1000]");
+  if (o.cut_after_samples == 0 || o.cut_after_samples > o.max_samples) {
+    return bad("cut_after_samples must be in [1, max_samples]");
+  }
   if (o.max_compiles_ahead < 1) return bad("max_compiles_ahead must be >= 1");
   if (o.max_in_flight < 1) return bad("max_in_flight must be >= 1");
   return Status::Ok();
@@ -376,6 +379,7 @@ void Tuner::MaybeCut(CandidateId id) {
   Candidate& c = cands_[id];
   const uint64_t inc = cands_[incumbent_].score;
   if (id == incumbent_ || !Alive(c) || c.samples.empty() || inc == 0) return;
+  if (c.samples.size() < options_.cut_after_samples) return;
   const uint64_t fastest = *std::min_element(c.samples.begin(), c.samples.end());
   if (static_cast<double>(fastest) > (1.0 + options_.early_cut) * static_cast<double>(inc)) {
     c.phase = Phase::kCut;

@@ -66,8 +66,13 @@ struct TunerOptions {
   // interquartile ranges do not overlap.
   double min_margin = 0.02;
   // A candidate whose fastest sample is slower than the incumbent's median
-  // by more than this fraction is dropped at once (no more samples).
+  // by more than this fraction is dropped at once (no more samples)...
   double early_cut = 0.5;
+  // ... once it has this many samples. A candidate's first timed run can
+  // read slow: on the H100 every config of a 7 us rms_norm read 1.3-2x its
+  // steady time on its first sample (after its check run; cause not
+  // established), and judging on one sample cut the fastest config.
+  uint32_t cut_after_samples = 2;
   // At most this many candidates compiled (or compiling) but not yet
   // checked, so the order of work can follow the incumbent as it moves.
   uint32_t max_compiles_ahead = 2;
