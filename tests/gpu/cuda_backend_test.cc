@@ -141,6 +141,26 @@ class CudaGpuTest : public ::testing::Test {
     return p;
   }
 
+  // vector_add's three 1-D f32 arguments: device copies of |x| and |y| and
+  // an output of their size, whose address goes to |*out|.
+  std::vector<hrt_arg_t> VectorAddArgs(const std::vector<float>& x, const std::vector<float>& y,
+                                       CUdeviceptr* out) {
+    const size_t bytes = x.size() * sizeof(float);
+    const CUdeviceptr dx = Alloc(bytes), dy = Alloc(bytes);
+    *out = Alloc(bytes);
+    EXPECT_TRUE(Ok(driver().api().MemcpyHtoD(dx, x.data(), bytes), "cuMemcpyHtoD"));
+    EXPECT_TRUE(Ok(driver().api().MemcpyHtoD(dy, y.data(), bytes), "cuMemcpyHtoD"));
+    std::vector<hrt_arg_t> args(3, hrt_arg_t{});
+    const CUdeviceptr addresses[] = {dx, dy, *out};
+    for (int i = 0; i < 3; ++i) {
+      args[i].value.tensor.address = addresses[i];
+      args[i].value.tensor.rank = 1;
+      args[i].value.tensor.shape[0] = static_cast<int64_t>(x.size());
+      args[i].value.tensor.strides[0] = 1;
+    }
+    return args;
+  }
+
   Probe probe_;
   std::unique_ptr<CudaDevice> device_;
   CUstream stream_ = nullptr;
@@ -675,17 +695,8 @@ TEST_F(CudaGpuTest, RuntimeDeviceLaunchesThroughTheVtable) {
     y[i] = static_cast<float>(2 * i + 1);
   }
   const size_t bytes = n * sizeof(float);
-  const CUdeviceptr dx = Alloc(bytes), dy = Alloc(bytes), dout = Alloc(bytes);
-  ASSERT_TRUE(Ok(api.MemcpyHtoD(dx, x.data(), bytes), "cuMemcpyHtoD"));
-  ASSERT_TRUE(Ok(api.MemcpyHtoD(dy, y.data(), bytes), "cuMemcpyHtoD"));
-  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
-  const CUdeviceptr addresses[] = {dx, dy, dout};
-  for (int i = 0; i < 3; ++i) {
-    args[i].value.tensor.address = addresses[i];
-    args[i].value.tensor.rank = 1;
-    args[i].value.tensor.shape[0] = n;
-    args[i].value.tensor.strides[0] = 1;
-  }
+  CUdeviceptr dout = 0;
+  const std::vector<hrt_arg_t> args = VectorAddArgs(x, y, &dout);
   for (int launch = 0; launch < 2; ++launch) {
     const Status s = device->vtable->launch(device, *bound, args, stream_, /*code_id=*/1,
                                             /*code=*/nullptr, /*grid=*/nullptr);
@@ -787,17 +798,8 @@ TEST_F(CudaGpuTest, GeneratedCubinsSkipCodegenOnACacheHit) {
     y[i] = static_cast<float>(3 * i - 7);
   }
   const size_t bytes = n * sizeof(float);
-  const CUdeviceptr dx = Alloc(bytes), dy = Alloc(bytes), dout = Alloc(bytes);
-  ASSERT_TRUE(Ok(api.MemcpyHtoD(dx, x.data(), bytes), "cuMemcpyHtoD"));
-  ASSERT_TRUE(Ok(api.MemcpyHtoD(dy, y.data(), bytes), "cuMemcpyHtoD"));
-  std::vector<hrt_arg_t> args(3, hrt_arg_t{});
-  const CUdeviceptr addresses[] = {dx, dy, dout};
-  for (int i = 0; i < 3; ++i) {
-    args[i].value.tensor.address = addresses[i];
-    args[i].value.tensor.rank = 1;
-    args[i].value.tensor.shape[0] = n;
-    args[i].value.tensor.strides[0] = 1;
-  }
+  CUdeviceptr dout = 0;
+  const std::vector<hrt_arg_t> args = VectorAddArgs(x, y, &dout);
   const ptx::Assumptions facts = ArgumentFacts(*bound, args);
   EXPECT_EQ(facts.aligned_params, 0b111u);
   EXPECT_EQ(facts.div16_syms, 0u);  // 1000 is not a multiple of 16

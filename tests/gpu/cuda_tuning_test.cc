@@ -204,12 +204,15 @@ class CudaTuningTest : public ::testing::TestWithParam<Case> {
   // Median device time of |config| (pinned): a timer pair around each of
   // kSamples launches queued back to back (as the serving tuner times its
   // runs), read after one synchronize.
+  // With |between|, a launch of that config precedes each timed one, as the
+  // serving tuner's runs alternate with the incumbent's.
   uint64_t Time(hrt_kernel_t* k, std::vector<hrt_arg_t>& args, const ir::Config& config,
-                std::vector<hrt_timer_t*>& timers) {
+                std::vector<hrt_timer_t*>& timers, const ir::Config* between = nullptr) {
     for (int i = 0; i < 3; ++i) {
       if (!Launch(k, args, config)) return UINT64_MAX;
     }
     for (hrt_timer_t* timer : timers) {
+      if (between != nullptr && !Launch(k, args, *between)) return UINT64_MAX;
       hrt_timer_start(timer, nullptr);
       if (!Launch(k, args, config)) return UINT64_MAX;
       hrt_timer_stop(timer, nullptr);
@@ -332,6 +335,12 @@ TEST_P(CudaTuningTest, ServingTunerReachesTheExhaustiveBest) {
     }
     const uint64_t ns = Time(fixed_kernel, fixed_args, space->configs[i], timers);
     exhaustive_ns[space->configs[i].ToString()] = ns;
+    if (std::getenv("HRT_TUNING_INTERLEAVED") != nullptr) {
+      const uint64_t mixed = Time(fixed_kernel, fixed_args, space->configs[i], timers,
+                                  &space->configs[space->heuristic]);
+      std::printf("  [interleaved] %-45s alone %8.2f us, after the heuristic config %8.2f us\n",
+                  space->configs[i].ToString().c_str(), Us(ns), Us(mixed));
+    }
     if (ns == UINT64_MAX) ++failed;
     if (ns < best_ns) {
       best_ns = ns;
