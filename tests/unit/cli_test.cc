@@ -766,6 +766,32 @@ TEST_F(CliTest, CompileWritesPtx) {
   EXPECT_EQ((*doc)["bytes"].number, static_cast<double>(ReadText(Path("va.ptx")).size()));
 }
 
+TEST_F(CliTest, CompileAssumeWritesSpecializedPtx) {
+  const std::string rms = KernelsDir() + "/rms_norm.tile";
+  const RunResult plain =
+      Run({"compile", rms, "--target", "sm_90a", "--config", "T=bf16", "-o", "-"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const RunResult all = Run(
+      {"compile", rms, "--target", "sm_90a", "--config", "T=bf16", "--assume", "all", "-o", "-"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_NE(all.out.find("// Assumes aligned tensors / multiples of 16: "
+                         "x,w,y,M,N,M<=BLOCK,N<=BLOCK\n"),
+            std::string::npos)
+      << all.out.substr(0, 400);
+  // No scalar fallback and no loop: much shorter than the generic code.
+  EXPECT_EQ(all.out.find("ld.global.b16"), std::string::npos);
+  EXPECT_NE(plain.out.find("ld.global.b16"), std::string::npos);
+  EXPECT_LT(all.out.size(), plain.out.size() / 2);
+  const RunResult some = Run(
+      {"compile", rms, "--target", "sm_90a", "--config", "T=bf16", "--assume", "x, N", "-o", "-"});
+  ASSERT_EQ(some.code, 0) << some.err;
+  EXPECT_NE(some.out.find("multiples of 16: x,N\n"), std::string::npos);
+  ExpectFailure(Run({"compile", rms, "--assume", "x,eps", "-o", "x.ptx"}), "'eps'");
+  ExpectFailure(Run({"compile", rms, "--assume", "K<=BLOCK", "-o", "x.ptx"}), "'K'");
+  ExpectUsage(Run({"compile", rms, "--target", "vulkan", "--assume", "all", "-o", "x.spv"}),
+              "--assume is for CUDA targets");
+}
+
 TEST_F(CliTest, BundleBuildAddsSpirvVariantsForVulkan) {
   const RunResult r =
       Run({"bundle", "build", "-o", "vk.hrtb", "--ptx-target", "none", "--vulkan", "--json",
