@@ -183,7 +183,7 @@ Regs Lowering::LoadWords(DType et, Reg addr, std::span<const Reg> dst, Reg pred,
   // gives masked-off elements their fill value).
   uint64_t word = fill;  // a 32-bit word of sub-word elements
   for (int64_t b = esz * 8; b < 32; b *= 2) word |= word << b;
-  auto zero = [&](std::span<const Reg> regs, Repr r) {
+  auto preset = [&](std::span<const Reg> regs, Repr r) {
     if (!pred.valid()) return;
     for (const Reg& x : regs) {
       Opnd v = Opnd::Imm(static_cast<int64_t>(r == Repr::kI32 ? word & 0xFFFFFFFFu : fill));
@@ -207,7 +207,7 @@ Regs Lowering::LoadWords(DType et, Reg addr, std::span<const Reg> dst, Reg pred,
       const auto part =
           dst.subspan(static_cast<size_t>(c * per_chunk), static_cast<size_t>(per_chunk));
       const char* t = et == DType::kF32 ? ".f32" : et == DType::kI32 ? ".b32" : ".b64";
-      zero(part, ReprOf(et));
+      preset(part, ReprOf(et));
       code_.InsIf(pred, false, std::string("ld.global") + VecSuffix(per_chunk) + t,
                   {per_chunk == 1 ? Opnd(part[0]) : Opnd::Vec(part), mem});
       all.insert(all.end(), part.begin(), part.end());
@@ -220,7 +220,7 @@ Regs Lowering::LoadWords(DType et, Reg addr, std::span<const Reg> dst, Reg pred,
     } else {
       const Regs words = code_.NewRegs(RegClass::kB32, static_cast<size_t>(bytes / 4));
       const auto nw = static_cast<int64_t>(words.size());
-      zero(words, Repr::kI32);
+      preset(words, Repr::kI32);
       code_.InsIf(pred, false, std::string("ld.global") + VecSuffix(nw) + ".b32",
                   {nw == 1 ? Opnd(words[0]) : Opnd::Vec(words), mem});
       all.insert(all.end(), words.begin(), words.end());
