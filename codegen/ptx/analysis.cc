@@ -71,6 +71,9 @@ class Analyzer {
     EstimateRegisters();
     const std::vector<bool> coarse = CoarseValues(bk_);
     for (size_t v = 0; v < coarse.size(); ++v) an_.values[v].coarse = coarse[v];
+    std::vector<uint8_t> uses(an_.values.size(), 0);  // bit 0: stored, bit 1: other use
+    StoreUses(k_.body, &uses);
+    for (size_t v = 0; v < uses.size(); ++v) an_.values[v].only_stored = uses[v] == 1;
     return std::move(an_);
   }
 
@@ -78,6 +81,7 @@ class Analyzer {
   Status Facts(const ir::Block& block, uint32_t depth);
   void FactsOfOp(const ir::Op& op);
   void AlignOfOp(const ir::Op& op);
+  void StoreUses(const ir::Block& block, std::vector<uint8_t>* uses) const;
   void VectorWidths(const ir::Block& block);
   void Layouts(const ir::Block& block);
   void StagedLoads(const ir::Block& block);
@@ -152,6 +156,20 @@ Status Analyzer::Facts(const ir::Block& block, uint32_t depth) {
     AlignOfOp(op);
   }
   return Status::Ok();
+}
+
+void Analyzer::StoreUses(const ir::Block& block, std::vector<uint8_t>* uses) const {
+  for (const ir::Op& op : block.ops) {
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+      const ir::ValueId v = op.operands[i];
+      if (v >= uses->size()) continue;
+      const bool stored = op.code == OpCode::kStore && !op.ints.empty() && op.ints[0] >= 0 &&
+                          static_cast<size_t>(op.ints[0]) < k_.params.size() &&
+                          i == k_.params[static_cast<size_t>(op.ints[0])].rank;
+      (*uses)[v] |= stored ? 1 : 2;
+    }
+    for (const ir::Block& r : op.regions) StoreUses(r, uses);
+  }
 }
 
 void Analyzer::AlignOfOp(const ir::Op& op) {

@@ -59,6 +59,10 @@ struct ValueFacts {
   // A float value that only reaches memory rounded to f16/bf16, so ~1e-6
   // relative error is invisible (precision.cc): exp takes a shorter sequence.
   bool coarse = false;
+  // Every use of the value is as the value a store writes (never an index,
+  // a mask, an operand or a loop value): a cast to f16/bf16 defining it can
+  // leave the rounding to the stores, which round f32 the same way.
+  bool only_stored = false;
 };
 
 struct Analysis {

@@ -258,6 +258,15 @@ Status Lowering::LowerElementwise(const ir::Op& op) {
     return Status::Ok();
   }
   const LayoutId layout = f.layout;
+  // A cast of f32 to f16/bf16 that only stores read: the stores round f32
+  // to the same nearest-even value (cvt.rn), so rounding here first (and
+  // widening back to f32 registers) would only cost instructions.
+  if (op.code == OpCode::kCast && f.only_stored &&
+      (rt == ir::DType::kF16 || rt == ir::DType::kBF16) &&
+      ElemType(op.operands[0]) == ir::DType::kF32) {
+    HRT_ASSIGN_OR_RETURN(Vals unrounded, At(op.operands[0], layout));
+    return DefineTile(r, layout, std::move(unrounded));
+  }
   if (op.code == OpCode::kDiv && ir::IsFloat(rt) &&
       an_->values[op.operands[1]].kind == ValueKind::kUniform) {
     return LowerUniformDivide(op, layout);

@@ -1020,6 +1020,45 @@ TEST(PtxEmit, OneTripLoopsAreStraightLine) {
   EXPECT_TRUE(Contains(bad.status().message(), "'K'")) << bad.status().message();
 }
 
+TEST(PtxEmit, CastsOnlyStoresReadLeaveTheRoundingToTheStores) {
+  // rms_norm's `cast %yf to T` only feeds the store, whose cvt.rn rounds
+  // f32 to bf16 the same way: 8 elements a thread, 4 packing cvts, none to
+  // round first.
+  auto b = BindStandard("rms_norm", "T=bf16,BLOCK_N=1024,WARPS=4");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ptx::EmitOptions o = Options("sm_90a");
+  o.assume = AllFacts(true);
+  auto p = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(Count(p->ptx, "cvt.rn.bf16x2.f32"), 4u) << p->ptx;
+  // A cast whose result is also computed with keeps its rounding.
+  const std::string text = R"(
+kernel twice<T in {bf16}>(x: tensor<f32>[N], y: tensor<T>[N], z: tensor<f32>[N])
+  tunable BLOCK in {256} = 256
+  tunable WARPS in {1} = 1
+  grid [cdiv(N, BLOCK)]
+{
+  %pid = program_id 0
+  %bs = sym BLOCK
+  %base = mul %pid, %bs
+  %lane = iota BLOCK
+  %idx = add %lane, %base
+  %n = sym N
+  %mask = lt %idx, %n
+  %xv = load x[%idx], mask %mask, other 0
+  %h = cast %xv to T
+  store y[%idx], %h, mask %mask
+  %back = cast %h to f32
+  store z[%idx], %back, mask %mask
+}
+)";
+  auto t = BindText(text, "twice", "");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto q = ptx::EmitKernel(*t, o);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_TRUE(Contains(q->ptx, "0xFFFF0000")) << q->ptx;  // rounded to bf16 in f32 registers
+}
+
 TEST(PtxEmit, ParseAssumptionsByName) {
   auto b = BindStandard("rms_norm", "T=bf16");
   ASSERT_TRUE(b.ok());
