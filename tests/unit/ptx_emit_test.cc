@@ -682,6 +682,18 @@ std::string MustEmit(const ir::BoundKernel& k, const std::string& arch = "sm_90a
   return p.ok() ? p->ptx : std::string();
 }
 
+// A 1-D kernel |signature| ("name<...>(params)") over N elements, one warp
+// and 256 elements per program: |body| (IR lines) follows the element index
+// %idx and its bounds mask %mask.
+std::string OneDimKernel(const std::string& signature, const std::string& body) {
+  return "kernel " + signature +
+         "\n  tunable BLOCK in {256} = 256\n  tunable WARPS in {1} = 1\n"
+         "  grid [cdiv(N, BLOCK)]\n{\n  %pid = program_id 0\n  %bs = sym BLOCK\n"
+         "  %base = mul %pid, %bs\n  %lane = iota BLOCK\n  %idx = add %lane, %base\n"
+         "  %n = sym N\n  %mask = lt %idx, %n\n" +
+         body + "}\n";
+}
+
 // The entry alone (no header): what differs when only the header would.
 std::string MustEmitEntry(const ir::BoundKernel& k, const std::string& arch = "sm_90a") {
   auto p = ptx::EmitKernel(k, Options(arch));
@@ -962,23 +974,9 @@ kernel shifted<T in {bf16}>(x: tensor<T>[M, N], y: tensor<T>[M, N])
 TEST(PtxEmit, MaskedOffRunsReadTheFillValue) {
   // softmax's loads fill -inf... through a select; a load with a fill of its
   // own: masked-off runs set their registers to it before the load.
-  const std::string text = R"(
-kernel fill<T in {bf16, f32}>(x: tensor<T>[N], y: tensor<T>[N])
-  tunable BLOCK in {256} = 256
-  tunable WARPS in {1} = 1
-  grid [cdiv(N, BLOCK)]
-{
-  %pid = program_id 0
-  %bs = sym BLOCK
-  %base = mul %pid, %bs
-  %lane = iota BLOCK
-  %idx = add %lane, %base
-  %n = sym N
-  %mask = lt %idx, %n
-  %xv = load x[%idx], mask %mask, other -2
-  store y[%idx], %xv, mask %mask
-}
-)";
+  const std::string text = OneDimKernel("fill<T in {bf16, f32}>(x: tensor<T>[N], y: tensor<T>[N])",
+                                        "  %xv = load x[%idx], mask %mask, other -2\n"
+                                        "  store y[%idx], %xv, mask %mask\n");
   for (const char* t : {"bf16", "f32"}) {
     auto b = BindText(text, "fill", std::string("T=") + t);
     ASSERT_TRUE(b.ok()) << b.status().message();
@@ -1032,26 +1030,13 @@ TEST(PtxEmit, CastsOnlyStoresReadLeaveTheRoundingToTheStores) {
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(Count(p->ptx, "cvt.rn.bf16x2.f32"), 4u) << p->ptx;
   // A cast whose result is also computed with keeps its rounding.
-  const std::string text = R"(
-kernel twice<T in {bf16}>(x: tensor<f32>[N], y: tensor<T>[N], z: tensor<f32>[N])
-  tunable BLOCK in {256} = 256
-  tunable WARPS in {1} = 1
-  grid [cdiv(N, BLOCK)]
-{
-  %pid = program_id 0
-  %bs = sym BLOCK
-  %base = mul %pid, %bs
-  %lane = iota BLOCK
-  %idx = add %lane, %base
-  %n = sym N
-  %mask = lt %idx, %n
-  %xv = load x[%idx], mask %mask, other 0
-  %h = cast %xv to T
-  store y[%idx], %h, mask %mask
-  %back = cast %h to f32
-  store z[%idx], %back, mask %mask
-}
-)";
+  const std::string text =
+      OneDimKernel("twice<T in {bf16}>(x: tensor<f32>[N], y: tensor<T>[N], z: tensor<f32>[N])",
+                   "  %xv = load x[%idx], mask %mask, other 0\n"
+                   "  %h = cast %xv to T\n"
+                   "  store y[%idx], %h, mask %mask\n"
+                   "  %back = cast %h to f32\n"
+                   "  store z[%idx], %back, mask %mask\n");
   auto t = BindText(text, "twice", "");
   ASSERT_TRUE(t.ok()) << t.status().message();
   auto q = ptx::EmitKernel(*t, o);
