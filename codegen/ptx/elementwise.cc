@@ -205,6 +205,9 @@ Val Lowering::Binary(OpCode code, DType t, Val a, Val b) {
         coarse_ && (code == OpCode::kAdd || code == OpCode::kSub || code == OpCode::kMul);
     std::string op = rule->f32;
     if (contractible) op.erase(op.find(".rn"), 3);
+    // Coarse quotients: div.full (<= 2 ulp, full range, subnormals kept)
+    // instead of div.rn's longer sequence with its slow-path branch.
+    if (coarse_ && code == OpCode::kDiv) op = "div.full.f32";
     code_.Ins(op, {d, ra, rb});
   }
   return Normalize(t, Val::Of(d));
@@ -272,8 +275,10 @@ Val Lowering::Unary(OpCode code, DType t, Val x) {
     case OpCode::kAbs:
     case OpCode::kSqrt:
       d = NewReg(r);
+      // Coarse square roots: sqrt.approx (relative error <= 2^-23).
       code_.Ins(code == OpCode::kNeg   ? "neg.f32"
                 : code == OpCode::kAbs ? "abs.f32"
+                : coarse_              ? "sqrt.approx.f32"
                                        : "sqrt.rn.f32",
                 {d, in});
       break;

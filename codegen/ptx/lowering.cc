@@ -295,7 +295,9 @@ Status Lowering::LowerUniformDivide(const ir::Op& op, LayoutId layout) {
   HRT_ASSIGN_OR_RETURN(Vals x, At(op.operands[0], layout));
   const Reg s = ToReg(Uniform(op.operands[1]), f);
   const Reg r = NewReg(f), as = NewReg(f), tiny = NewReg(Repr::kPred);
-  code_.Ins("rcp.rn.f32", {r, s});
+  // A coarse quotient (precision.cc) takes the one-instruction reciprocal
+  // (<= 1 ulp) and a contractible multiply: within 2 ulp.
+  code_.Ins(coarse_ ? "rcp.approx.f32" : "rcp.rn.f32", {r, s});
   code_.Ins("abs.f32", {as, s});
   code_.Ins("setp.lt.f32", {tiny, as, Opnd::F32(1.17549435e-38f)});
   Regs xr(x.size());
@@ -303,10 +305,12 @@ Status Lowering::LowerUniformDivide(const ir::Op& op, LayoutId layout) {
   const Regs d = code_.NewRegs(RegClass::kF32, x.size());
   const uint32_t slow = code_.NewLabel(), done = code_.NewLabel();
   code_.BranchIf(tiny, false, slow, true);
-  for (size_t i = 0; i < x.size(); ++i) code_.Ins("mul.rn.f32", {d[i], xr[i], r});
+  for (size_t i = 0; i < x.size(); ++i)
+    code_.Ins(coarse_ ? "mul.f32" : "mul.rn.f32", {d[i], xr[i], r});
   code_.Branch(done, true);
   code_.Label(slow);
-  for (size_t i = 0; i < x.size(); ++i) code_.Ins("div.rn.f32", {d[i], xr[i], s});
+  for (size_t i = 0; i < x.size(); ++i)
+    code_.Ins(coarse_ ? "div.full.f32" : "div.rn.f32", {d[i], xr[i], s});
   code_.Label(done);
   const ir::DType rt = ElemType(op.results[0]);
   Vals out(x.size());

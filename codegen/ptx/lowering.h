@@ -156,6 +156,9 @@ class Lowering {
   // |v| at every slot of |layout| (right-aligned broadcast into its tile).
   Result<Vals> At(ir::ValueId v, LayoutId layout);
   Result<Vals> Realize(ir::ValueId v, const Coords& at);
+  // How many consecutive slots of |at| (runs of the layout's group) the
+  // pure |op| is proven to give one value on: its layout group, or 1.
+  int64_t ConstantRun(const ir::Op& op, const Coords& at);
   Val CoordAt(const Coords& c, uint32_t dim, int64_t slot);
   Coords OperandCoords(const Coords& c, uint32_t result_rank, ir::ValueId operand);
   Result<Vals> Convert(int32_t tile, LayoutId layout, const std::array<int64_t, 4>& coef);
@@ -225,6 +228,8 @@ class Lowering {
   // reduce.cc
   Status LowerReduce(const ir::Op& op);
   Val Combine(ir::OpCode code, Repr r, Val a, Val b);
+  // Combines |vals| (at least one) as a balanced tree of Combine.
+  Val TreeCombine(ir::OpCode code, Repr r, std::vector<Val> vals);
   Val Identity(ir::OpCode code, ir::DType t);
   Val WarpReduce(ir::OpCode code, Repr r, Val v, uint32_t lanes);
 

@@ -8,6 +8,7 @@
 //   log     reduction to m in [sqrt(1/2), sqrt(2)) and the atanh series of
 //           (m-1)/(m+1), ~2 ulp; lg2.approx only supplies 0, <0, inf, NaN;
 //   rsqrt   sqrt.rn then rcp.rn (two correctly rounded steps, <= 1 ulp);
+//           for a coarse value rsqrt.approx (relative error <= 2^-22.9);
 //   tanh    odd Taylor polynomial below 0.5, 1 - 2/(exp(2|x|)+1) above;
 //   sigmoid 1/(1+exp(-|x|)) or its complement, never overflowing;
 //   erf     Taylor polynomial below 0.5, Abramowitz-Stegun 7.1.26 above
@@ -116,6 +117,12 @@ Reg Lowering::Log(Reg x) {
 }
 
 Reg Lowering::Rsqrt(Reg x) {
+  if (coarse_) {
+    // One MUFU op, relative error <= 2^-22.9 over the positive range.
+    const Reg d = NewReg(Repr::kF32);
+    code_.Ins("rsqrt.approx.f32", {d, x});
+    return d;
+  }
   const Reg s = NewReg(Repr::kF32), d = NewReg(Repr::kF32);
   code_.Ins("sqrt.rn.f32", {s, x});
   code_.Ins("rcp.rn.f32", {d, s});

@@ -5,8 +5,8 @@
 //
 // A 1-D tile reduces to a scalar in three steps: each thread over its own
 // slots, the warp with shfl.sync.bfly, then the warps' partials through
-// shared memory (one barrier), which every thread combines in the same order
-// so the scalar is uniform. Higher ranks go through shared memory: the tile
+// shared memory (one barrier), which every thread combines in the same tree
+// order so the scalar is uniform. Higher ranks go through shared memory: the tile
 // is written row-major, then each thread walks the axis for its output slots.
 #include <cstdint>
 #include <limits>
@@ -68,6 +68,22 @@ Val Lowering::Combine(OpCode code, Repr r, Val a, Val b) {
   return Val::Of(d);
 }
 
+// Adjacent pairs, then pairs of pairs: log2(n) dependent steps instead of
+// n - 1, which is the latency every warp waits out before the barrier (and
+// after it, for the warps' partials). For float sums this is one more
+// reassociation (the interpreter sums in double); the order is fixed, so
+// every thread combining the same partials gets the same bits.
+Val Lowering::TreeCombine(OpCode code, Repr r, std::vector<Val> vals) {
+  while (vals.size() > 1) {
+    std::vector<Val> next;
+    for (size_t i = 0; i + 1 < vals.size(); i += 2)
+      next.push_back(Combine(code, r, vals[i], vals[i + 1]));
+    if (vals.size() % 2 != 0) next.push_back(vals.back());
+    vals = std::move(next);
+  }
+  return vals[0];
+}
+
 Val Lowering::WarpReduce(OpCode code, Repr r, Val v, uint32_t lanes) {
   Val acc = v;
   for (uint32_t off = lanes / 2; off >= 1; off /= 2) {
@@ -114,8 +130,7 @@ Status Lowering::LowerReduce(const ir::Op& op) {
       r = Repr::kI32;
       id = Val::Const(identity.off);
     }
-    Val acc;
-    bool first = true;
+    std::vector<Val> mine;
     for (int64_t s = 0; s < l.slots; ++s) {
       Val v = vals[static_cast<size_t>(s)];
       const Val valid = SlotValid(xl, s);
@@ -126,10 +141,14 @@ Status Lowering::LowerReduce(const ir::Op& op) {
         code_.Ins(sel, {d, O(v, r), O(id, r), valid.reg});
         v = Val::Of(d);
       }
-      acc = first ? v : Combine(code, r, acc, v);
-      first = false;
+      mine.push_back(v);
     }
-    if (first) acc = id;
+    // A thread's own slots combine in slot order, a chain ptxas can fuse
+    // with the products feeding it (sum of squares: one fma per slot) and
+    // interleave with the loads; a tree there cost rms_norm 8192/16 ten
+    // registers and a third of its resident blocks.
+    Val acc = mine.empty() ? id : mine[0];
+    for (size_t i = 1; i < mine.size(); ++i) acc = Combine(code, r, acc, mine[i]);
     acc = WarpReduce(code, r, acc, 32);
     const uint32_t warps = an_->threads / 32;
     if (warps > 1) {
@@ -152,13 +171,12 @@ Status Lowering::LowerReduce(const ir::Op& op) {
       StoreShared(r, slot_addr, offset, acc, Val::Of(lane0));
       Barrier();
       const Reg smem = SharedBase();
-      Val total;
+      std::vector<Val> parts;
       for (uint32_t w = 0; w < warps; ++w) {
-        const Val part = LoadShared(r, smem, offset + w * esz, Val::Const(1));
-        total = w == 0 ? part : Combine(code, r, total, part);
+        parts.push_back(LoadShared(r, smem, offset + w * esz, Val::Const(1)));
       }
       MarkDirty(region);
-      acc = total;
+      acc = TreeCombine(code, r, std::move(parts));
     }
     if (ReprOf(t) == Repr::kPred) acc = Cast(DType::kI32, DType::kBool, acc);
     DefineUniform(result, Normalize(t, acc));

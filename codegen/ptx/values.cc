@@ -574,7 +574,12 @@ Result<Vals> Lowering::Realize(ir::ValueId v, const Coords& at) {
       const ir::DType rt = ElemType(v);
       const ir::DType it = op.operands.empty() ? rt : ElemType(op.operands.back());
       const CoarseScope coarse(&coarse_, an_->values[v].coarse);
+      const auto run = static_cast<size_t>(ConstantRun(op, at));
       for (size_t s = 0; s < slots; ++s) {
+        if (s % run != 0) {
+          out[s] = out[s - s % run];
+          continue;
+        }
         switch (info->cls) {
           case ir::OpClass::kBinary: out[s] = Binary(op.code, rt, in[0][s], in[1][s]); break;
           case ir::OpClass::kCompare: out[s] = Compare(op.code, it, in[0][s], in[1][s]); break;
@@ -590,6 +595,29 @@ Result<Vals> Lowering::Realize(ir::ValueId v, const Coords& at) {
   if (code_.size() > kMaxPtxBytes) return TooLarge();
   if (at.selection && !thread_.memo.empty()) thread_.memo.back()[key] = out;
   return out;
+}
+
+int64_t Lowering::ConstantRun(const ir::Op& op, const Coords& at) {
+  // `index < bound` with the index stepping by +1 along the last dim and the
+  // bound constant along it, both multiples of the layout's run length at
+  // each run's first slot (GroupAligned; the launch's Assumptions supply the
+  // shape symbols' divisibility): a run lies entirely below or entirely at
+  // or above the bound, so its first slot's compare is every slot's. The
+  // row kernels' `cols < n` masks then cost one setp per 16-byte run.
+  if (op.code != ir::OpCode::kLt || !at.selection) return 1;
+  const Layout& l = L(at.layout);
+  const uint32_t rank = TypeOf(op.results[0]).rank;
+  if (l.kind != Layout::Kind::kBlocked || l.group < 2 || rank == 0) return 1;
+  const uint32_t last = l.shape.rank - 1;
+  if (at.sel[rank - 1] != static_cast<int8_t>(last) || l.spt[last] % l.group != 0) return 1;
+  const ir::ValueId index = op.operands[0], bound = op.operands[1];
+  if (ElemType(index) != ir::DType::kI32 || LinAlong(*an_, k_, index, rank, rank - 1) != 1 ||
+      LinAlong(*an_, k_, bound, rank, rank - 1) != 0 ||
+      !GroupAligned(*an_, k_, index, rank, l.group) ||
+      !GroupAligned(*an_, k_, bound, rank, l.group)) {
+    return 1;
+  }
+  return l.group;
 }
 
 bool Lowering::RemapSlots(const Tile& src, const Layout& dst, const std::array<int64_t, 4>& coef,

@@ -1156,6 +1156,48 @@ TEST(PtxEmit, ExpIsShortOnlyWhereTheResultIsRoundedTo16Bits) {
   EXPECT_FALSE(Contains(full, "\tmul.f32 \t") || Contains(full, "\tadd.f32 \t"));
 }
 
+TEST(PtxEmit, CoarseQuotientsAndRootsTakeTheOneInstructionForms) {
+  // layer_norm in bf16: mean, variance and rstd only reach memory rounded
+  // to 16 bits, so div.full and rsqrt.approx (no slow-path branches) serve;
+  // in f32 the correctly rounded sequences stay. softmax's division by its
+  // row sum is a reciprocal and a multiply per element: rcp.approx when
+  // coarse, rcp.rn otherwise.
+  auto ln_half = BindStandard("layer_norm", "T=bf16");
+  auto ln_full = BindStandard("layer_norm", "T=f32");
+  auto sm_half = BindStandard("softmax", "T=bf16");
+  auto sm_full = BindStandard("softmax", "T=f32");
+  ASSERT_TRUE(ln_half.ok() && ln_full.ok() && sm_half.ok() && sm_full.ok());
+  const std::string half = MustEmit(*ln_half), full = MustEmit(*ln_full);
+  EXPECT_TRUE(Contains(half, "div.full.f32"));
+  EXPECT_TRUE(Contains(half, "rsqrt.approx.f32"));
+  EXPECT_FALSE(Contains(half, "div.rn.f32") || Contains(half, "sqrt.rn.f32"));
+  EXPECT_TRUE(Contains(full, "div.rn.f32"));
+  EXPECT_TRUE(Contains(full, "sqrt.rn.f32") && Contains(full, "rcp.rn.f32"));
+  EXPECT_FALSE(Contains(full, "div.full.f32") || Contains(full, "rsqrt.approx.f32"));
+  EXPECT_TRUE(Contains(MustEmit(*sm_half), "rcp.approx.f32"));
+  EXPECT_TRUE(Contains(MustEmit(*sm_full), "rcp.rn.f32"));
+  EXPECT_FALSE(Contains(MustEmit(*sm_full), "rcp.approx.f32"));
+}
+
+TEST(PtxEmit, ProvenMasksAreComparedOncePerRun) {
+  // layer_norm's second walk selects with `cols < n`. With aligned tensors,
+  // N a multiple of 16 and one trip, each 8-element run (16 bytes of bf16)
+  // lies wholly inside or outside the row: one setp per run serves its
+  // eight selects. Without the facts every element is compared.
+  auto b = BindStandard("layer_norm", "T=bf16,BLOCK_N=8192,WARPS=16");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ptx::EmitOptions o = Options("sm_90a");
+  o.assume = AllFacts(/*one_trip=*/true);
+  auto p = ptx::EmitKernel(*b, o);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  // 16 elements a thread: 2 runs. The x, w and b loads and the y store
+  // test once per run (8), and so does the select's mask (2).
+  EXPECT_EQ(Count(p->ptx, "selp.f32"), 16u) << p->ptx;
+  EXPECT_EQ(Count(p->ptx, "setp.lt.s32"), 10u) << p->ptx;
+  const std::string generic = MustEmit(*b);
+  EXPECT_GE(Count(generic, "setp.lt.s32"), 16u);
+}
+
 TEST(PtxEmit, GemmUsesMmaForHalfTypesAndFmaForF32) {
   for (const char* t : {"f16", "bf16"}) {
     auto b = BindStandard("gemm", std::string("T=") + t);
