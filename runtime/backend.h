@@ -128,6 +128,14 @@ struct DeviceVTable {
   // Device timers (hrt_timer_*): two timestamps the device writes around work
   // queued on a stream.
   Status (*timer_create)(Device* device, DeviceTimer** out);
+  // Optional (NULL: not offered): a timer whose start, on an idle stream,
+  // holds the stream until the host records its stop (for a bounded time),
+  // so that the interval is the device time of the work queued in between
+  // (a plain start timestamp on an idle stream is taken at once, and the
+  // interval includes the host's time to queue the work). Every start
+  // should be followed by its stop (or timer_destroy). The serving tuner
+  // times its runs with these where it can.
+  Status (*timer_create_gated)(Device* device, DeviceTimer** out);
   // |timer| came from |timer_create| of this device; no work that writes it
   // may still be queued unless the backend waits for it.
   void (*timer_destroy)(Device* device, DeviceTimer* timer);

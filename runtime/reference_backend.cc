@@ -164,6 +164,7 @@ const DeviceVTable kReferenceDeviceVTable = {
     .read = ReferenceRead,
     .synchronize = ReferenceSynchronize,
     .timer_create = ReferenceTimerCreate,
+    .timer_create_gated = nullptr,  // runs are synchronous: nothing to gate
     .timer_destroy = ReferenceTimerDestroy,
     .timer_record = ReferenceTimerRecord,
     .timer_elapsed = ReferenceTimerElapsed,

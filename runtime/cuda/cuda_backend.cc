@@ -65,6 +65,10 @@ Status RuntimeTimerCreate(runtime::Device* device, runtime::DeviceTimer** out) {
   return TimerCreate(*Cast(device)->device, out);
 }
 
+Status RuntimeTimerCreateGated(runtime::Device* device, runtime::DeviceTimer** out) {
+  return TimerCreateGated(*Cast(device)->device, out);
+}
+
 void RuntimeTimerDestroy(runtime::Device* device, runtime::DeviceTimer* timer) {
   TimerDestroy(*Cast(device)->device, timer);
 }
@@ -99,6 +103,7 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
     .read = RuntimeRead,
     .synchronize = RuntimeSynchronize,
     .timer_create = RuntimeTimerCreate,
+    .timer_create_gated = RuntimeTimerCreateGated,
     .timer_destroy = RuntimeTimerDestroy,
     .timer_record = RuntimeTimerRecord,
     .timer_elapsed = RuntimeTimerElapsed,

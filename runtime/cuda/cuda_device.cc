@@ -38,6 +38,7 @@ Result<std::unique_ptr<CudaDevice>> CudaDevice::Create(std::shared_ptr<const Dri
             .Annotate(label));
     device->owns_primary_ = true;
   }
+  device->timer_gate_ = std::make_unique<TimerGate>(d, device->context_);
   return device;
 }
 
@@ -45,6 +46,7 @@ CudaDevice::~CudaDevice() {
   // Modules unload in the context, so they go before it is released.
   for (auto& slot : slots_) slot.store(nullptr, std::memory_order_relaxed);
   owned_.clear();
+  timer_gate_.reset();
   if (owns_primary_) (void)driver_->api().DevicePrimaryCtxRelease(info_.device);
 }
 

@@ -27,6 +27,7 @@
 #include "runtime/cuda/cuda_driver.h"
 #include "runtime/cuda/cuda_launch.h"
 #include "runtime/cuda/cuda_module.h"
+#include "runtime/cuda/cuda_timer_gate.h"
 
 namespace hrt::cuda {
 
@@ -144,6 +145,10 @@ class CudaDevice {
   // Enqueues a device-to-device copy on |stream| (asynchronous).
   Status CopyAsync(uint64_t dst, uint64_t src, uint64_t size, CUstream stream);
 
+  // What gated timers hold their stream with (cuda_timer_gate.h), set up on
+  // first use in this device's context.
+  TimerGate& timer_gate() { return *timer_gate_; }
+
  private:
   CudaDevice() = default;
 
@@ -186,6 +191,7 @@ class CudaDevice {
   std::atomic<uint64_t> codegen_count_{0};
   CUcontext context_ = nullptr;
   bool owns_primary_ = false;
+  std::unique_ptr<TimerGate> timer_gate_;  // set by Create, freed before the context
 
   // Open addressing on (code id, bound kernel address); entries are published
   // once, never changed or removed before the device dies.

@@ -82,6 +82,11 @@ inline constexpr CUjitInputType CU_JIT_INPUT_PTX = 1;
 inline constexpr unsigned int CU_STREAM_DEFAULT = 0x0;
 inline constexpr unsigned int CU_STREAM_NON_BLOCKING = 0x1;
 inline constexpr unsigned int CU_EVENT_DEFAULT = 0x0;  // with timing
+// cuMemHostAlloc: pinned memory usable from every context, mapped into the
+// device's address space.
+inline constexpr unsigned int CU_MEMHOSTALLOC_PORTABLE = 0x01;
+inline constexpr unsigned int CU_MEMHOSTALLOC_DEVICEMAP = 0x02;
+
 inline constexpr cuuint64_t CU_GET_PROC_ADDRESS_DEFAULT = 0;
 using CUdriverProcAddressQueryResult = int;
 inline constexpr CUdriverProcAddressQueryResult CU_GET_PROC_ADDRESS_SUCCESS = 0;
@@ -143,6 +148,11 @@ inline constexpr uint32_t kDefaultDynamicSharedLimit = 48 * 1024;
            (void*, CUdeviceptr, size_t, CUstream))                                                \
   REQUIRED(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", CUresult,                                     \
            (CUdeviceptr, CUdeviceptr, size_t, CUstream))                                          \
+  OPTIONAL(MemHostAlloc, "cuMemHostAlloc", CUresult, (void**, size_t, unsigned int))              \
+  OPTIONAL(MemFreeHost, "cuMemFreeHost", CUresult, (void*))                                       \
+  OPTIONAL(MemHostGetDevicePointer, "cuMemHostGetDevicePointer_v2", CUresult,                     \
+           (CUdeviceptr*, void*, unsigned int))                                                   \
+  OPTIONAL(StreamQuery, "cuStreamQuery", CUresult, (CUstream))                                    \
   REQUIRED(StreamCreate, "cuStreamCreate", CUresult, (CUstream*, unsigned int))                   \
   REQUIRED(StreamDestroy, "cuStreamDestroy_v2", CUresult, (CUstream))                             \
   REQUIRED(StreamSynchronize, "cuStreamSynchronize", CUresult, (CUstream))                        \

@@ -1,5 +1,8 @@
 // CUDA device timers: two CUevents per timer, each call in the device's
-// context whatever context the calling thread has.
+// context whatever context the calling thread has. A gated timer also holds
+// a word of the device's TimerGate (cuda_timer_gate.h): a start on an idle
+// stream queues the gate's hold before the start event, and the stop opens
+// it.
 #include "runtime/cuda/cuda_timer.h"
 
 #include <cmath>
@@ -12,7 +15,18 @@ namespace {
 
 struct Timer {
   CUevent event[2] = {nullptr, nullptr};  // start, stop
+  // Gated timers only (gate.host set): the value the last hold waits for,
+  // and whether that hold is still closed.
+  HostWord gate;
+  uint32_t generation = 0;
+  bool holding = false;
 };
+
+void Open(Timer& t) {
+  if (!t.holding) return;
+  TimerGate::Open(t.gate, t.generation);
+  t.holding = false;
+}
 
 Timer* Cast(runtime::DeviceTimer* timer) {
   return reinterpret_cast<Timer*>(timer);
@@ -47,11 +61,33 @@ Status TimerCreate(CudaDevice& device, runtime::DeviceTimer** out) {
   return Status::Ok();
 }
 
+Status TimerCreateGated(CudaDevice& device, runtime::DeviceTimer** out) {
+  HRT_ASSIGN_OR_RETURN(const HostWord word, device.timer_gate().Acquire());
+  runtime::DeviceTimer* timer = nullptr;
+  const Status s = TimerCreate(device, &timer);
+  if (!s.ok()) {
+    device.timer_gate().Release(word);
+    return s;
+  }
+  Cast(timer)->gate = word;
+  *out = timer;
+  return Status::Ok();
+}
+
 void TimerDestroy(CudaDevice& device, runtime::DeviceTimer* timer) {
   Timer* t = Cast(timer);
   if (t == nullptr) return;
   const Driver& driver = device.driver();
   ScopedContext scope(driver, device.context());
+  if (t->gate.host != nullptr) {
+    // The word goes back to the pool only once no queued hold reads it: the
+    // start event, queued right after the hold, has completed then.
+    Open(*t);
+    if (scope.status().ok() && t->event[0] != nullptr) {
+      (void)driver.api().EventSynchronize(t->event[0]);
+    }
+    device.timer_gate().Release(t->gate);
+  }
   for (CUevent e : t->event) {
     if (e != nullptr && scope.status().ok()) (void)driver.api().EventDestroy(e);
   }
@@ -60,10 +96,31 @@ void TimerDestroy(CudaDevice& device, runtime::DeviceTimer* timer) {
 
 Status TimerRecord(CudaDevice& device, runtime::DeviceTimer* timer, bool stop, CUstream stream) {
   const Driver& driver = device.driver();
+  Timer& t = *Cast(timer);
   ScopedContext scope(driver, device.context());
-  HRT_RETURN_IF_ERROR(scope.status());
-  return driver.Check(driver.api().EventRecord(Cast(timer)->event[stop ? 1 : 0], stream),
-                      "cuEventRecord");
+  if (!scope.status().ok()) {
+    Open(t);
+    return scope.status();
+  }
+  if (stop) {
+    const Status s = driver.Check(driver.api().EventRecord(t.event[1], stream), "cuEventRecord");
+    Open(t);  // the start, the work and the stop are queued: let them run
+    return s;
+  }
+  Open(t);  // a start without its stop: end that hold first
+  // A busy stream takes the start timestamp when its earlier work is done,
+  // by when the timed work is usually queued too: no hold needed.
+  if (t.gate.host != nullptr && device.timer_gate().Idle(stream)) {
+    const uint32_t next = t.generation + 1;
+    if (device.timer_gate().Hold(stream, t.gate, next).ok()) {
+      t.generation = next;
+      t.holding = true;
+    }
+    // A hold the driver refused leaves this one interval ungated.
+  }
+  const Status s = driver.Check(driver.api().EventRecord(t.event[0], stream), "cuEventRecord");
+  if (!s.ok()) Open(t);
+  return s;
 }
 
 Status TimerElapsed(CudaDevice& device, runtime::DeviceTimer* timer, bool wait,

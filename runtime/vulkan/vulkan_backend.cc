@@ -78,6 +78,10 @@ const runtime::DeviceVTable kRuntimeDeviceVTable = {
       *out = reinterpret_cast<runtime::DeviceTimer*>(timer);
       return Status::Ok();
     },
+    // Not offered yet. Timestamps recorded without a command buffer are
+    // their own submissions, so an interval may include host time as on
+    // CUDA; a gate would wait on a VkEvent the host sets (vkCmdWaitEvents).
+    .timer_create_gated = nullptr,
     .timer_destroy =
         [](runtime::Device* device, runtime::DeviceTimer* timer) {
           reinterpret_cast<RuntimeDevice*>(device)->device->DestroyTimer(

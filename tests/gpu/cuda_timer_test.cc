@@ -1,6 +1,10 @@
 // hrt_timer_* on a CUDA device (two CUevents): a launch timed on a stream
 // the test creates, and the "not ready" answer while the stop event is held
-// back behind a host function that waits for the test's signal.
+// back behind a host function that waits for the test's signal. Then the
+// backend's gated timers (cuda_timer.h), which the serving tuner uses: the
+// host's time before the stop stays out of the interval.
+#include "runtime/cuda/cuda_timer.h"
+
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -173,6 +177,65 @@ TEST_F(CudaTimerTest, NotReadyUntilTheStopEventCompletes) {
   ASSERT_OK(hrt_timer_elapsed_ns(timer, 0, &ns));
   ASSERT_OK(hrt_timer_destroy(timer));
   dlclose(lib);
+}
+
+TEST_F(CudaTimerTest, GatedTimerLeavesOutTheHostTimeBeforeTheStop) {
+  const Probe& probe = SharedProbe();
+  auto device = CudaDevice::Create(probe.driver, probe.devices[0]);
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  runtime::DeviceTimer* plain = nullptr;
+  runtime::DeviceTimer* gated = nullptr;
+  ASSERT_TRUE(TimerCreate(**device, &plain).ok());
+  const Status made = TimerCreateGated(**device, &gated);
+  if (made.code() == Code::kUnsupported) {
+    TimerDestroy(**device, plain);
+    GTEST_SKIP() << made.message();
+  }
+  ASSERT_TRUE(made.ok()) << made.message();
+  // On an idle stream, each timer's start is queued, then the host works for
+  // 250 us (spinning: a sleep may overshoot the gate's 500 us timeout), then
+  // queues the launch and the stop: the plain start completes at once and
+  // its interval holds the 250 us; the gated one waits for the stop.
+  auto time_it = [&](runtime::DeviceTimer* timer) -> uint64_t {
+    EXPECT_TRUE((*device)->Synchronize(stream_).ok());
+    EXPECT_TRUE(TimerRecord(**device, timer, false, stream_).ok());
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(250);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    EXPECT_EQ(hrt_kernel_launch(kernel_, &params_), HRT_OK) << hrt_last_error_message();
+    EXPECT_TRUE(TimerRecord(**device, timer, true, stream_).ok());
+    uint64_t ns = 0;
+    EXPECT_TRUE(TimerElapsed(**device, timer, true, &ns).ok());
+    return ns;
+  };
+  for (int round = 0; round < 2; ++round) {  // the gate's value advances
+    const uint64_t plain_ns = time_it(plain);
+    const uint64_t gated_ns = time_it(gated);
+    EXPECT_GE(plain_ns, 250000u);
+    EXPECT_GT(gated_ns, 0u);
+    // The plain start event completes some tens of us after it is queued,
+    // so the plain interval holds somewhat less than the 250 us.
+    EXPECT_LE(gated_ns + 100000u, plain_ns)
+        << "plain " << plain_ns << " ns, gated " << gated_ns << " ns";
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSum());
+  // A hold nobody opens ends by itself (the host may block on the device
+  // between start and stop): the stream drains within the timeout.
+  ASSERT_TRUE((*device)->Synchronize(stream_).ok());
+  ASSERT_TRUE(TimerRecord(**device, gated, false, stream_).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*device)->Synchronize(stream_).ok());
+  const double waited_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(waited_ms, 0.4);  // it did hold: TimerGate::kTimeoutNs is 0.5 ms
+  EXPECT_LT(waited_ms, 50.0);
+  ASSERT_TRUE(TimerRecord(**device, gated, true, stream_).ok());
+  // A start with no stop: destroying the timer lets the stream go on.
+  ASSERT_TRUE(TimerRecord(**device, gated, false, stream_).ok());
+  TimerDestroy(**device, gated);
+  ASSERT_OK(hrt_kernel_launch(kernel_, &params_));
+  ASSERT_OK(hrt_device_synchronize(rt_, 0, stream_));
+  TimerDestroy(**device, plain);
 }
 
 }  // namespace
