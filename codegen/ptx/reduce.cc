@@ -4,10 +4,11 @@
 // edge contribute the identity.
 //
 // A 1-D tile reduces to a scalar in three steps: each thread over its own
-// slots, the warp with shfl.sync.bfly, then the warps' partials through
-// shared memory (one barrier), which every thread combines in the same tree
-// order so the scalar is uniform. Higher ranks go through shared memory: the tile
-// is written row-major, then each thread walks the axis for its output slots.
+// slots in order, the warp with shfl.sync.bfly, then the warps' partials
+// through shared memory (one barrier), which every thread combines in the
+// same tree order so the scalar is uniform. Higher ranks go through shared
+// memory: the tile is written row-major, then each thread walks the axis for
+// its output slots.
 #include <cstdint>
 #include <limits>
 
@@ -69,10 +70,10 @@ Val Lowering::Combine(OpCode code, Repr r, Val a, Val b) {
 }
 
 // Adjacent pairs, then pairs of pairs: log2(n) dependent steps instead of
-// n - 1, which is the latency every warp waits out before the barrier (and
-// after it, for the warps' partials). For float sums this is one more
-// reassociation (the interpreter sums in double); the order is fixed, so
-// every thread combining the same partials gets the same bits.
+// n - 1, the latency every thread waits out after the barrier before the
+// row's scalar exists (16 warps: 4 adds instead of 15). For float sums this
+// is one more reassociation (the interpreter sums in double); the order is
+// fixed, so every thread combining the same partials gets the same bits.
 Val Lowering::TreeCombine(OpCode code, Repr r, std::vector<Val> vals) {
   while (vals.size() > 1) {
     std::vector<Val> next;
@@ -143,10 +144,11 @@ Status Lowering::LowerReduce(const ir::Op& op) {
       }
       mine.push_back(v);
     }
-    // A thread's own slots combine in slot order, a chain ptxas can fuse
-    // with the products feeding it (sum of squares: one fma per slot) and
-    // interleave with the loads; a tree there cost rms_norm 8192/16 ten
-    // registers and a third of its resident blocks.
+    // A thread's own slots combine in slot order: a chain ptxas can fuse
+    // with the products feeding it (a sum of squares is one fma per slot).
+    // A tree here measured the same on the H100 (bench/results/
+    // 2026-11-26-session9, first run against the second) and costs the
+    // fusion; the warps' partials below have no products to fuse.
     Val acc = mine.empty() ? id : mine[0];
     for (size_t i = 1; i < mine.size(); ++i) acc = Combine(code, r, acc, mine[i]);
     acc = WarpReduce(code, r, acc, 32);
