@@ -79,6 +79,9 @@ void OneTripLoops(const Block& block, const std::vector<const Op*>& defs, BoundK
     }
     int64_t& limit = b->one_trip_limits[static_cast<size_t>(sym->ints[1])];
     limit = limit == 0 ? *step : std::min(limit, *step);
+    if (!op.regions.empty() && !op.regions[0].args.empty()) {
+      b->one_trip_loops.emplace_back(op.regions[0].args[0], static_cast<uint32_t>(sym->ints[1]));
+    }
   }
 }
 

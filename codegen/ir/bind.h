@@ -45,6 +45,19 @@ struct BoundKernel {
   // loops all run exactly one trip when 1 <= SYM <= this; code may be
   // specialized to that (codegen/ptx/assume.h). Derived by Bind().
   std::vector<int64_t> one_trip_limits;
+  // The loops one_trip_limits counts, by induction variable (the body's first
+  // argument): each one's shape symbol. The one place that recognizes them;
+  // the PTX lowering emits these as straight-line code when the launch's
+  // facts say their symbol fits.
+  std::vector<std::pair<ValueId, uint32_t>> one_trip_loops;
+  // The shape symbol of the one-trip loop whose induction variable is |iv|
+  // (one_trip_loops), or nullopt.
+  std::optional<uint32_t> OneTripSymbol(ValueId iv) const {
+    for (const auto& [v, sym] : one_trip_loops) {
+      if (v == iv) return sym;
+    }
+    return std::nullopt;
+  }
   // Process-unique, set by Bind(): caches of code compiled for a bound kernel
   // key on (address, uid), so a bound kernel freed and another bound at the
   // same address never meet each other's code, without comparing contents.

@@ -334,18 +334,12 @@ Status Lowering::LowerFor(const ir::Op& op, uint32_t depth) {
 }
 
 bool Lowering::ProvenOneTrip(const ir::Op& op) const {
-  // for iv = 0 to SYM step K, with 1 <= SYM <= one_trip_limits[SYM] <= K.
-  const ValueFacts& lo = an_->values[op.operands[0]];
-  const ValueFacts& step = an_->values[op.operands[2]];
-  const ir::Op* hi = an_->values[op.operands[1]].def;
-  if (!lo.is_const || lo.const_value != 0 || !step.is_const || hi == nullptr ||
-      hi->code != OpCode::kSym || hi->ints.size() != 2 || hi->ints[0] != 0 || hi->ints[1] < 0) {
-    return false;
-  }
-  const auto sym = static_cast<size_t>(hi->ints[1]);
-  return sym < bk_.one_trip_limits.size() && bk_.one_trip_limits[sym] > 0 &&
-         step.const_value >= bk_.one_trip_limits[sym] &&
-         AssumedOneTrip(an_->assume, static_cast<uint32_t>(sym));
+  // A loop Bind recognized (`for iv = 0 to SYM step K`, K at least
+  // one_trip_limits[SYM]) whose symbol the launch's facts put within that
+  // limit.
+  if (op.regions.empty() || op.regions[0].args.empty()) return false;
+  const std::optional<uint32_t> sym = bk_.OneTripSymbol(op.regions[0].args[0]);
+  return sym && AssumedOneTrip(an_->assume, *sym);
 }
 
 Status Lowering::LowerOneTrip(const ir::Op& op, uint32_t depth) {

@@ -996,6 +996,14 @@ TEST(PtxEmit, OneTripLoopsAreStraightLine) {
   auto b = BindStandard("softmax", "T=bf16,BLOCK_N=2048,WARPS=8");
   ASSERT_TRUE(b.ok()) << b.status().message();
   EXPECT_EQ(b->one_trip_limits, (std::vector<int64_t>{0, 2048}));  // M: no loop; N: step 2048
+  // Both walks over the row are listed with N (symbol 1), by induction var.
+  ASSERT_EQ(b->one_trip_loops.size(), 2u);
+  for (const auto& [iv, sym] : b->one_trip_loops) {
+    EXPECT_EQ(sym, 1u);
+    EXPECT_EQ(b->OneTripSymbol(iv), std::optional<uint32_t>(1));
+  }
+  // %row (program_id, the first op) is no loop's variable.
+  EXPECT_EQ(b->OneTripSymbol(b->kernel.body.ops[0].results[0]), std::nullopt);
   ptx::EmitOptions o = Options("sm_90a");
   o.assume = *ptx::ParseAssumptions(b->kernel, "x,y,N");
   auto loops = ptx::EmitKernel(*b, o);
