@@ -545,12 +545,17 @@ def triton_warps(block):
 # Plan: shapes, sweeps, budgets
 # ---------------------------------------------------------------------------
 
-def row_shapes(quick):
-    """(dtype, rows, hidden) for the row-wise ops."""
+def row_shapes(quick, rows=None):
+    """(dtype, rows, hidden) for the row-wise ops; |rows|, a comma list of row
+    counts, keeps only those (--rows: a focused run spends less device time)."""
     if quick:
-        return [("bf16", 1, 4096), ("bf16", 1024, 4096)]
-    shapes = [("bf16", m, n) for n in (4096, 8192) for m in (1, 16, 128, 1024, 4096, 16384)]
-    shapes.append(("f16", 16384, 8192))
+        shapes = [("bf16", 1, 4096), ("bf16", 1024, 4096)]
+    else:
+        shapes = [("bf16", m, n) for n in (4096, 8192) for m in (1, 16, 128, 1024, 4096, 16384)]
+        shapes.append(("f16", 16384, 8192))
+    if rows:
+        keep = {int(r) for r in rows.split(",") if r.strip()}
+        shapes = [s for s in shapes if s[1] in keep]
     return shapes
 
 
@@ -1102,7 +1107,7 @@ class Bench:
     def row_ops(self):
         ops = [o for o in ROW_OPS if o in self.args.ops]
         for op in ops:
-            for dtype, m, n in row_shapes(self.args.quick):
+            for dtype, m, n in row_shapes(self.args.quick, self.args.rows):
                 if self.dead:
                     return
                 if time.perf_counter() > self.row_deadline + 0.2 * self.budget:
@@ -1506,7 +1511,7 @@ def dry_run(args):
     for op in ROW_OPS:
         if op not in args.ops or "row" not in args.sections:
             continue
-        for dtype, m, n in row_shapes(args.quick):
+        for dtype, m, n in row_shapes(args.quick, args.rows):
             sweep = row_sweep(kernels[op], n, args.quick) if op in kernels and not args.no_sweep else []
             n_meas += 3 + len(sweep)
             r["row_ops"].append({"op": op, "dtype": dtype, "rows": m, "hidden": n, "contenders": {},
@@ -1642,6 +1647,7 @@ def parse_args(argv):
                    help="check the ctypes bindings on helionrt's CPU reference device; no GPU needed")
     p.add_argument("--render-only", action="store_true", help="rewrite OUT/results.md from OUT/results.json")
     p.add_argument("--ops", default=",".join(ROW_OPS), help="row ops to run (comma list)")
+    p.add_argument("--rows", default="", help="row counts to run (comma list; default: all)")
     p.add_argument("--sections", default="row,gemm", help="sections to run: row, gemm (comma list)")
     p.add_argument("--no-sweep", action="store_true", help="helionrt default config only")
     p.add_argument("--no-graphs", action="store_true", help="skip the CUDA-graph replay timings")
