@@ -159,6 +159,11 @@ class Lowering {
   // How many consecutive slots of |at| (runs of the layout's group) the
   // pure |op| is proven to give one value on: its layout group, or 1.
   int64_t ConstantRun(const ir::Op& op, const Coords& at);
+  // |op| is `index < bound` on i32 with the index stepping by +1 along the
+  // last dim of a rank-|rank| tile and the bound constant along it (every
+  // row kernel's `cols < n`): a run of consecutive slots is below the bound
+  // when its last slot is and the index did not wrap in between.
+  bool MonotoneCompare(const ir::Op& op, uint32_t rank) const;
   Val CoordAt(const Coords& c, uint32_t dim, int64_t slot);
   Coords OperandCoords(const Coords& c, uint32_t result_rank, ir::ValueId operand);
   Result<Vals> Convert(int32_t tile, LayoutId layout, const std::array<int64_t, 4>& coef);

@@ -494,11 +494,7 @@ Status Lowering::LowerMemory(const ir::Op& op) {
   const ir::Op* monotone = nullptr;
   if (has_mask && group > 1) {
     const ir::Op* m = an_->values[op.operands.back()].def;
-    if (m && m->code == ir::OpCode::kLt && ElemType(m->operands[0]) == DType::kI32 &&
-        LinAlong(*an_, k_, m->operands[0], access.rank, access.rank - 1) == 1 &&
-        LinAlong(*an_, k_, m->operands[1], access.rank, access.rank - 1) == 0) {
-      monotone = m;
-    }
+    if (m && MonotoneCompare(*m, access.rank)) monotone = m;
   }
   if (group > 1 && (!has_mask || monotone)) {
     // The hot path of a group tests the group as a whole and addresses it

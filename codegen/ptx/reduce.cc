@@ -131,7 +131,13 @@ Status Lowering::LowerReduce(const ir::Op& op) {
       r = Repr::kI32;
       id = Val::Const(identity.off);
     }
-    std::vector<Val> mine;
+    // A thread's own slots combine in slot order: a chain ptxas can fuse
+    // with the products feeding it (a sum of squares is one fma per slot).
+    // A tree here measured the same on the H100 (bench/results/
+    // 2026-11-26-session9, first run against the second) and costs the
+    // fusion; the warps' partials below have no products to fuse.
+    Val acc;
+    bool first = true;
     for (int64_t s = 0; s < l.slots; ++s) {
       Val v = vals[static_cast<size_t>(s)];
       const Val valid = SlotValid(xl, s);
@@ -142,15 +148,10 @@ Status Lowering::LowerReduce(const ir::Op& op) {
         code_.Ins(sel, {d, O(v, r), O(id, r), valid.reg});
         v = Val::Of(d);
       }
-      mine.push_back(v);
+      acc = first ? v : Combine(code, r, acc, v);
+      first = false;
     }
-    // A thread's own slots combine in slot order: a chain ptxas can fuse
-    // with the products feeding it (a sum of squares is one fma per slot).
-    // A tree here measured the same on the H100 (bench/results/
-    // 2026-11-26-session9, first run against the second) and costs the
-    // fusion; the warps' partials below have no products to fuse.
-    Val acc = mine.empty() ? id : mine[0];
-    for (size_t i = 1; i < mine.size(); ++i) acc = Combine(code, r, acc, mine[i]);
+    if (first) acc = id;
     acc = WarpReduce(code, r, acc, 32);
     const uint32_t warps = an_->threads / 32;
     if (warps > 1) {

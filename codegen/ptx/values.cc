@@ -610,14 +610,17 @@ int64_t Lowering::ConstantRun(const ir::Op& op, const Coords& at) {
   if (l.kind != Layout::Kind::kBlocked || l.group < 2 || rank == 0) return 1;
   const uint32_t last = l.shape.rank - 1;
   if (at.sel[rank - 1] != static_cast<int8_t>(last) || l.spt[last] % l.group != 0) return 1;
-  const ir::ValueId index = op.operands[0], bound = op.operands[1];
-  if (ElemType(index) != ir::DType::kI32 || LinAlong(*an_, k_, index, rank, rank - 1) != 1 ||
-      LinAlong(*an_, k_, bound, rank, rank - 1) != 0 ||
-      !GroupAligned(*an_, k_, index, rank, l.group) ||
-      !GroupAligned(*an_, k_, bound, rank, l.group)) {
+  if (!MonotoneCompare(op, rank) || !GroupAligned(*an_, k_, op.operands[0], rank, l.group) ||
+      !GroupAligned(*an_, k_, op.operands[1], rank, l.group)) {
     return 1;
   }
   return l.group;
+}
+
+bool Lowering::MonotoneCompare(const ir::Op& op, uint32_t rank) const {
+  return op.code == ir::OpCode::kLt && ElemType(op.operands[0]) == ir::DType::kI32 &&
+         LinAlong(*an_, k_, op.operands[0], rank, rank - 1) == 1 &&
+         LinAlong(*an_, k_, op.operands[1], rank, rank - 1) == 0;
 }
 
 bool Lowering::RemapSlots(const Tile& src, const Layout& dst, const std::array<int64_t, 4>& coef,
