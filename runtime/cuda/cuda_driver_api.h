@@ -86,7 +86,6 @@ inline constexpr unsigned int CU_EVENT_DEFAULT = 0x0;  // with timing
 // device's address space.
 inline constexpr unsigned int CU_MEMHOSTALLOC_PORTABLE = 0x01;
 inline constexpr unsigned int CU_MEMHOSTALLOC_DEVICEMAP = 0x02;
-
 inline constexpr cuuint64_t CU_GET_PROC_ADDRESS_DEFAULT = 0;
 using CUdriverProcAddressQueryResult = int;
 inline constexpr CUdriverProcAddressQueryResult CU_GET_PROC_ADDRESS_SUCCESS = 0;
