@@ -190,6 +190,14 @@ Val Lowering::Binary(OpCode code, DType t, Val a, Val b) {
     return Normalize(t, Val::Of(d));
   }
   // Floats: computed in f32, rounded to the dtype.
+  // A coarse sum with a constant +0 is its other operand. A loop lowered as
+  // one trip adds every element to its accumulator's +0 init: 32 adds a pass
+  // per thread at 8192 columns, and the +0 also kept a product from fusing
+  // into the reduction's chain. Only a zero's sign changes (-0 + +0 is +0).
+  if (coarse_ && code == OpCode::kAdd) {
+    if (a.is_const() && a.off == 0 && !b.is_const()) return b;
+    if (b.is_const() && b.off == 0 && !a.is_const()) return a;
+  }
   const Reg ra = ToReg(a, r), rb = ToReg(b, r);
   Reg d;
   if (code == OpCode::kMax || code == OpCode::kMin) {

@@ -54,8 +54,10 @@ Val Lowering::Combine(OpCode code, Repr r, Val a, Val b) {
   if (r == Repr::kF32) {
     const Reg ra = ToReg(a, r), rb = ToReg(b, r);
     if (code == OpCode::kSum) {
+      // A coarse sum (precision.cc) drops .rn so that ptxas may fuse the
+      // product feeding it: a sum of squares is then one fma per slot.
       const Reg d = NewReg(r);
-      code_.Ins("add.rn.f32", {d, ra, rb});
+      code_.Ins(coarse_ ? "add.f32" : "add.rn.f32", {d, ra, rb});
       return Val::Of(d);
     }
     return Val::Of(FloatMaxMin(code == OpCode::kReduceMax, ra, rb));
@@ -121,6 +123,7 @@ Status Lowering::LowerReduce(const ir::Op& op) {
   HRT_ASSIGN_OR_RETURN(Vals vals, At(x, xl));
   const Layout& l = L(xl);
   const Val identity = Identity(code, t);
+  const CoarseScope coarse(&coarse_, an_->values[result].coarse);
 
   if (xs.rank == 1) {
     // Booleans reduce as 0/1 integers: shuffles move 32-bit values.
@@ -132,7 +135,8 @@ Status Lowering::LowerReduce(const ir::Op& op) {
       id = Val::Const(identity.off);
     }
     // A thread's own slots combine in slot order: a chain ptxas can fuse
-    // with the products feeding it (a sum of squares is one fma per slot).
+    // with the products feeding it when the sum is coarse (a sum of squares
+    // is one fma per slot).
     // A tree here measured the same on the H100 (bench/results/
     // 2026-11-26-session9, first run against the second) and costs the
     // fusion; the warps' partials below have no products to fuse.

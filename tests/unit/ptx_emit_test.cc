@@ -1187,6 +1187,32 @@ TEST(PtxEmit, CoarseQuotientsAndRootsTakeTheOneInstructionForms) {
   EXPECT_FALSE(Contains(MustEmit(*sm_full), "rcp.approx.f32"));
 }
 
+TEST(PtxEmit, CoarseSumsStartFromTheirFirstTermAndFuseProducts) {
+  // layer_norm's walks are one trip each at 8192 columns: every element is
+  // added to its accumulator's +0 init. In bf16 the sums are coarse, so
+  // that add is dropped and the in-thread chain goes without .rn: the sum
+  // of squares can contract to one fma per element. In f32 each accumulator
+  // keeps its +0 (a register a slot per walk) and every sum add keeps .rn.
+  auto half = BindStandard("layer_norm", "T=bf16,BLOCK_N=8192,WARPS=16");
+  auto full = BindStandard("layer_norm", "T=f32,BLOCK_N=8192,WARPS=16");
+  ASSERT_TRUE(half.ok() && full.ok());
+  ptx::EmitOptions o = Options("sm_90a");
+  o.assume = AllFacts(/*one_trip=*/true);
+  auto h = ptx::EmitKernel(*half, o);
+  auto f = ptx::EmitKernel(*full, o);
+  ASSERT_TRUE(h.ok() && f.ok());
+  // 16 elements a thread, two summing walks.
+  EXPECT_EQ(Count(h->ptx, ", 0f00000000;"), 0u) << h->ptx;
+  // f32: the x, w and b loads preset their 16 registers each (predicated
+  // loads), and the two summing walks set 16 accumulators each.
+  EXPECT_EQ(Count(f->ptx, ", 0f00000000;"), 3u * 16u + 2u * 16u) << f->ptx;
+  EXPECT_EQ(Count(h->ptx, "add.rn.f32"), 0u) << h->ptx;
+  EXPECT_GE(Count(f->ptx, "add.rn.f32"), 2u * 16u) << f->ptx;
+  // Each walk's chain: 15 adds a thread, plus 5 for the warp's butterfly
+  // and 15 for the 16 warps' partials, and the third walk's 16 adds of b.
+  EXPECT_EQ(Count(h->ptx, "add.f32"), 2u * (15u + 5u + 15u) + 16u + 1u) << h->ptx;
+}
+
 TEST(PtxEmit, ProvenMasksAreComparedOncePerRun) {
   // layer_norm's second walk selects with `cols < n`. With aligned tensors,
   // N a multiple of 16 and one trip, each 8-element run (16 bytes of bf16)
