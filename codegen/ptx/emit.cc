@@ -296,10 +296,13 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
     // ... unless that caps registers below the estimate: fewer blocks of
     // 128 or 256 threads then (32 elements a thread spilled under the
     // 64-register cap of four 256-thread blocks; layer_norm 16384x8192 went
-    // from 252 to 226 us, H100). Blocks of 512 keep two: that measured
-    // 1.2-1.6x faster than one, spills or not (silu_mul lost 3% at one).
-    blocks = (1024 + block - 1) / block;
-    const int64_t keep = block >= 512 ? 2 : 1;
+    // from 252 to 226 us, H100). Blocks of 512 take three (1536 threads, 40
+    // registers): at up to 16 elements a thread the row kernels fit, and at
+    // 16384x8192 rms_norm's 512-thread config went from 187 to 179 us and
+    // layer_norm's from 201 to 180 (bench/results/2026-11-26-session10).
+    // Two had measured 1.2-1.6x faster than one (silu_mul lost 3% at one).
+    blocks = block == 512 ? 3 : (1024 + block - 1) / block;
+    const int64_t keep = block >= 512 ? blocks : 1;
     while (blocks > keep && int64_t{an.estimated_registers} * blocks * block > 65536) {
       --blocks;
     }

@@ -1465,12 +1465,13 @@ TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
   ASSERT_TRUE(plain.ok()) << plain.status().message();
   EXPECT_TRUE(Contains(MustEmit(*plain), ".maxntid 128, 1, 1\n.minnctapersm 8\n"));
   // Fewer blocks of 128 or 256 threads when 1024 threads would cap
-  // registers below the estimate (32 elements a thread); blocks of 512 keep
-  // two.
+  // registers below the estimate (32 elements a thread); blocks of 512 take
+  // three, whatever the estimate.
   const std::pair<const char*, const char*> floors[] = {
       {"T=bf16,BLOCK_N=4096,WARPS=8", ".maxntid 256, 1, 1\n.minnctapersm 4\n"},
       {"T=bf16,BLOCK_N=8192,WARPS=8", ".maxntid 256, 1, 1\n.minnctapersm 2\n"},
-      {"T=bf16,BLOCK_N=8192,WARPS=16", ".maxntid 512, 1, 1\n.minnctapersm 2\n"}};
+      {"T=bf16,BLOCK_N=8192,WARPS=16", ".maxntid 512, 1, 1\n.minnctapersm 3\n"},
+      {"T=f32,BLOCK_N=8192,WARPS=16", ".maxntid 512, 1, 1\n.minnctapersm 3\n"}};
   for (const auto& [cfg, want] : floors) {
     auto rms = BindStandard("rms_norm", cfg);
     ASSERT_TRUE(rms.ok()) << rms.status().message();
