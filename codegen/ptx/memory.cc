@@ -74,7 +74,6 @@ Reg Lowering::Address(uint32_t param, DType et, std::span<const Val> indices,
   for (size_t k = 0; k < indices.size(); ++k) {
     const Val ix = indices[k];
     if (ix.is_const() && ix.off == 0) continue;
-    const Reg stride = TensorStride(param, static_cast<uint32_t>(k));
     Opnd i64 = Opnd::Imm(0);
     if (ix.is_const()) {
       // An i32 constant wraps to 32 bits before it is widened.
@@ -89,10 +88,20 @@ Reg Lowering::Address(uint32_t param, DType et, std::span<const Val> indices,
       i64 = w;
     }
     const Reg next = NewReg(Repr::kI64);
-    if (acc.valid()) {
-      code_.Ins("mad.lo.s64", {next, i64, stride, acc});
+    // An aligned tensor (assume.h) has stride 1 along its last dim: no
+    // multiply there, which takes two dependent 64-bit multiplies off the
+    // path from a row's first instruction to its first load.
+    const bool unit = k + 1 == indices.size() && AssumedAligned(an_->assume, param);
+    if (unit) {
+      if (acc.valid()) {
+        code_.Ins("add.s64", {next, acc, i64});
+      } else {
+        code_.Ins("mov.b64", {next, i64});
+      }
+    } else if (acc.valid()) {
+      code_.Ins("mad.lo.s64", {next, i64, TensorStride(param, static_cast<uint32_t>(k)), acc});
     } else {
-      code_.Ins("mul.lo.s64", {next, i64, stride});
+      code_.Ins("mul.lo.s64", {next, i64, TensorStride(param, static_cast<uint32_t>(k))});
     }
     acc = next;
   }
