@@ -8,6 +8,7 @@
 // nothing.
 #include "runtime/launch.h"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <span>
@@ -22,6 +23,7 @@
 #include "runtime/runtime.h"
 #include "runtime/select/selection.h"
 #include "runtime/text_out.h"
+#include "runtime/tuning/device_tuning.h"
 #include "runtime/tuning/serving_tuner.h"
 #include "runtime/tuning/shape_bucket.h"
 #include "runtime/versioned_struct.h"
@@ -173,10 +175,13 @@ Status RunDecision(const MemoEntry& decision, const ir::Kernel& unbound,
 namespace {
 
 // Whether a launch leaves any tunable of |k| to the library: its memo key
-// holds kUnset for each tunable the config entries do not set.
-bool LeavesTunables(const ir::Kernel& k, const MemoKey& key) {
+// holds kUnset for each tunable the config entries do not set. Tunables the
+// backend's code generator ignores do not count (tuning::InertTunables).
+bool LeavesTunables(const ir::Kernel& k, const MemoKey& key, hrt_backend_t backend) {
+  const std::vector<std::string> inert = tuning::InertTunables(backend);
   for (size_t t = 0; t < k.tunables.size() && t < key.count; ++t) {
-    if (key.words[t] == MemoKey::kUnset) return true;
+    if (key.words[t] != MemoKey::kUnset) continue;
+    if (std::find(inert.begin(), inert.end(), k.tunables[t].name) == inert.end()) return true;
   }
   return false;
 }
@@ -193,7 +198,7 @@ TuningSlot* TuningSlotFor(hrt_kernel_t* kernel, uint32_t device_index, const Mem
   const ir::Kernel& k = *kernel->ir;
   if (entry.code || kernel->triton_abi || !runtime->tuning ||
       !runtime->tuning->EnabledFor(desc.backend, *entry.device->vtable) ||
-      !LeavesTunables(k, entry.key)) {
+      !LeavesTunables(k, entry.key, desc.backend)) {
     return nullptr;
   }
   SlotRequest r;

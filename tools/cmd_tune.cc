@@ -350,6 +350,7 @@ struct DeviceModel {
   std::string fingerprint;               // as hrt_device_get_fingerprint gives it
   select::Fingerprint fp;                // parsed (CUDA devices)
   std::optional<ptx::EmitOptions> emit;  // CUDA: the emitter's options for this device
+  std::vector<std::string> inert;        // tunables its code generator ignores
   tuning::DeviceKey key;
   std::string codegen_version;
 };
@@ -379,6 +380,7 @@ Result<DeviceModel> DescribeDevice(hrt_runtime_t* rt, uint32_t index) {
     HRT_ASSIGN_OR_RETURN(d.fp, select::ParseFingerprint(d.fingerprint));
   }
   d.emit = t.emit;
+  d.inert = t.inert;
   d.key = t.key;
   d.codegen_version = t.codegen_version;
   return d;
@@ -719,6 +721,7 @@ class Search {
                   task.bucket.Label(), device_.codegen_version, HRT_VERSION_STRING};
     tuning::SearchSpaceOptions so;
     so.pins = task.pins;
+    so.inert = device_.inert;
     if (device_.emit) {
       const ptx::EmitOptions emit = *device_.emit;
       so.fits_device = [emit](const ir::BoundKernel& b) {

@@ -120,6 +120,10 @@ int64_t WarpRoles(const ir::BoundKernel& kernel) {
   return ReservedTunable(kernel, "WARP_ROLES");
 }
 
+int64_t Preload(const ir::BoundKernel& kernel) {
+  return ReservedTunable(kernel, "PRELOAD");
+}
+
 std::string ParamSlotName(const ParamSlot& slot) {
   std::string name = "hrt_p" + std::to_string(slot.param);
   switch (slot.role) {

@@ -68,6 +68,12 @@ int64_t MinBlocksPerSm(const ir::BoundKernel& kernel);
 // loops and targets ignore it. Values above 2 are rejected. (Tunable values
 // start at 1: as with MIN_BLOCKS, 1 asks for nothing.)
 int64_t WarpRoles(const ir::BoundKernel& kernel);
+// The value of the tunable named PRELOAD, or 0 when the kernel has none.
+// 2: when the launch's facts make a kernel's walks single trips, a later
+// walk's loads that nothing written before them can change are issued at
+// the end of the first walk (preload.cc). 1 is the same code as no tunable;
+// values above 2 are rejected.
+int64_t Preload(const ir::BoundKernel& kernel);
 
 // The PTX name of a slot: "hrt_p<param>", "_size<d>" / "_stride<d>" suffixes.
 std::string ParamSlotName(const ParamSlot& slot);

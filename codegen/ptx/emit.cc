@@ -216,6 +216,12 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
                                                " sets WARP_ROLES=" + std::to_string(roles) +
                                                "; it takes 1 (off) or 2 (producer and consumers)");
   }
+  const int64_t preload = Preload(kernel);
+  if (preload > 2) {
+    return Status(hrt::Code::kUnsupported, "kernel '" + name + "' config " + cfg +
+                                               " sets PRELOAD=" + std::to_string(preload) +
+                                               "; it takes 1 (off) or 2 (on)");
+  }
   const int64_t min_blocks = MinBlocksPerSm(kernel);
   if (min_blocks > 32 || min_blocks * threads > 2048) {
     return Status(hrt::Code::kUnsupported,

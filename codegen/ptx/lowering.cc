@@ -50,6 +50,7 @@ Status Lowering::Run() {
   if (HasScalarReduction(k_, k_.body)) small_region_bytes_ = (warps * 8 + 15) & ~15u;
   PlanPipelines(k_.body, 0);
   PlanReuse(k_.body, 0);
+  PlanPreload(k_.body);
   return LowerBlock(k_.body, 0);
 }
 
@@ -87,6 +88,7 @@ Status Lowering::LowerBlock(const ir::Block& block, uint32_t depth) {
 }
 
 Status Lowering::LowerOp(const ir::Op& op, uint32_t depth) {
+  if (preloaded_.count(&op)) return Status::Ok();  // an earlier walk issued it
   if (ReuseValue(op)) return Status::Ok();
   HRT_RETURN_IF_ERROR(LowerOpOnce(op, depth));
   if (reuse_sources_.count(&op)) KeepValue(op);
@@ -362,6 +364,7 @@ Status Lowering::LowerOneTrip(const ir::Op& op, uint32_t depth) {
     }
   }
   HRT_RETURN_IF_ERROR(LowerBlock(body, depth + 1));
+  HRT_RETURN_IF_ERROR(IssuePreloads(op));
   const ir::Op& yield = body.ops.back();
   if (yield.code != OpCode::kYield || yield.operands.size() != n) {
     return Internal("loop body does not end in a matching yield");

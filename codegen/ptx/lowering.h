@@ -438,6 +438,15 @@ class Lowering {
   // What derives from the thread index (ThreadState above).
   ThreadState thread_;
 
+  // preload.cc: loads of a later single-trip walk issued at the end of an
+  // earlier one's (tunable PRELOAD=2).
+  void PlanPreload(const ir::Block& block);
+  // True when |v| can be computed before |loop| runs: its induction
+  // variable, pure values of such operands, uniforms already defined.
+  bool ComputableEarly(ir::ValueId v, const ir::Op& loop, int depth) const;
+  // At the end of |loop_a|'s single trip: lowers the loads planned for it.
+  Status IssuePreloads(const ir::Op& loop_a);
+
   // Prologue registers, created on first use.
   Reg smem_base_;
   std::vector<Reg> param_regs_;
@@ -450,6 +459,9 @@ class Lowering {
   std::set<const ir::Op*> reuse_loops_;          // loops holding repeated loads
   std::map<const ir::Op*, Regs> kept_values_;    // by source op
   std::set<const ir::Op*> single_trip_copies_;   // loops lowered as the reusing copy
+  // By the earlier loop: (later loop, load) pairs to issue at its end.
+  std::map<const ir::Op*, std::vector<std::pair<const ir::Op*, const ir::Op*>>> preloads_;
+  std::set<const ir::Op*> preloaded_;  // loads already issued by an earlier loop
   // The value being computed is coarse (precision.cc): math.cc may take its
   // short sequences. Set while an elementwise op is lowered.
   bool coarse_ = false;

@@ -14,10 +14,16 @@ FitsDevice DeviceTuning::Fits() const {
   return [options](const ir::BoundKernel& b) { return ptx::EmitKernel(b, options).status(); };
 }
 
+std::vector<std::string> InertTunables(hrt_backend_t backend) {
+  if (backend == HRT_BACKEND_CUDA) return {};
+  return {"PRELOAD"};
+}
+
 Result<DeviceTuning> DescribeDeviceForTuning(hrt_backend_t backend, std::string_view arch,
                                              std::string_view fingerprint) {
   DeviceTuning d;
   d.key.backend = select::BackendName(backend);
+  d.inert = InertTunables(backend);
   if (backend == HRT_BACKEND_CUDA) {
     Result<select::Fingerprint> fp = select::ParseFingerprint(fingerprint);
     if (!fp.ok()) return fp.take_status().Annotate("the device's fingerprint");

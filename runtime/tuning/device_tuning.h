@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "codegen/ptx/ptx.h"
@@ -26,7 +27,15 @@ struct DeviceTuning {
   // emitter with the device's limits); empty when every config that binds
   // fits.
   FitsDevice Fits() const;
+  // The tunables this device's code generator ignores
+  // (SearchSpaceOptions::inert): InertTunables(backend).
+  std::vector<std::string> inert;
 };
+
+// The tunables whose value a backend's code generator ignores: PRELOAD
+// (a PTX emitter switch, codegen/ptx/preload.cc) everywhere but CUDA. A
+// launch that leaves only these open is not tuned.
+std::vector<std::string> InertTunables(hrt_backend_t backend);
 
 // From what hrt_device_get_properties and hrt_device_get_fingerprint report:
 // the backend, the arch ("sm_90", "x86_64") and the fingerprint text.

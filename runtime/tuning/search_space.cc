@@ -66,6 +66,12 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
   if (options.max_configs == 0 || options.max_enumerated == 0) {
     return InvalidArgument("tuning search space: max_configs and max_enumerated must be > 0");
   }
+  ir::Config pins = options.pins;
+  for (const std::string& name : options.inert) {
+    for (const ir::Tunable& t : kernel.tunables) {
+      if (t.name == name && !pins.Get(name)) pins.Set(name, t.default_value);
+    }
+  }
   const size_t n_tunables = kernel.tunables.size();
 
   // The free axes: each tunable's candidate indices, a pinned one reduced to
@@ -74,7 +80,7 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
   uint64_t product = 1;
   for (size_t i = 0; i < n_tunables; ++i) {
     const ir::Tunable& t = kernel.tunables[i];
-    if (const std::optional<int64_t> pin = options.pins.Get(t.name)) {
+    if (const std::optional<int64_t> pin = pins.Get(t.name)) {
       choices[i].push_back(IndexOf(t.candidates, *pin));
     } else {
       for (uint32_t c = 0; c < t.candidates.size(); ++c) choices[i].push_back(c);
@@ -90,13 +96,13 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
   std::vector<uint32_t> default_coords(n_tunables);
   for (size_t i = 0; i < n_tunables; ++i) {
     const ir::Tunable& t = kernel.tunables[i];
-    default_coords[i] = IndexOf(t.candidates, options.pins.Get(t.name).value_or(t.default_value));
+    default_coords[i] = IndexOf(t.candidates, pins.Get(t.name).value_or(t.default_value));
   }
   // Configs list dtype parameters first, then tunables, in kernel order (the
   // layout DefaultConfig uses).
   auto make_config = [&](const std::vector<uint32_t>& coords) {
     ir::Config c;
-    for (const ir::DTypeParam& d : kernel.dtype_params) c.Set(d.name, *options.pins.Get(d.name));
+    for (const ir::DTypeParam& d : kernel.dtype_params) c.Set(d.name, *pins.Get(d.name));
     for (size_t i = 0; i < n_tunables; ++i) {
       c.Set(kernel.tunables[i].name, kernel.tunables[i].candidates[coords[i]]);
     }
@@ -159,8 +165,7 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
   }
   space.valid = valid.size();
   if (valid.empty()) {
-    return OutOfRange("tuning search space of '" + kernel.name + "' with pins '" +
-                      options.pins.ToString() +
+    return OutOfRange("tuning search space of '" + kernel.name + "' with pins '" + pins.ToString() +
                       "' is empty; first rejection: " + first_rejection.message());
   }
 

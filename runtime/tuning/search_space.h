@@ -42,6 +42,11 @@ struct SearchSpaceOptions {
   ir::Config pins;
   // The device-limit check; empty: every config that binds fits.
   FitsDevice fits_device;
+  // Tunables whose value the device's code generator ignores (PRELOAD where
+  // there is no PTX emitter): each that the kernel has and the pins leave
+  // free takes its default, so the space holds no two configs that run the
+  // same code. Names the kernel lacks are skipped.
+  std::vector<std::string> inert;
   // At most this many configs are kept (the sampling rule is on SearchSpace).
   size_t max_configs = kDefaultMaxConfigs;
   // At most this many points of the cross product are bound and checked.

@@ -514,6 +514,7 @@ bool TuningService::Start(TuningSlot& slot) {
   tuning::SearchSpaceOptions so;
   so.pins = slot.req_.pins;
   so.fits_device = slot.device_tuning_.Fits();
+  so.inert = slot.device_tuning_.inert;
   Result<tuning::SearchSpace> space = tuning::BuildSearchSpace(*slot.req_.kernel, so);
   if (!space.ok()) return fail(space.status());
   tuning::TunerOptions to;

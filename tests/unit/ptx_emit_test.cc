@@ -1448,6 +1448,62 @@ TEST(PtxEmit, LoadsAreNotReusedAcrossWritesOrDifferentAccesses) {
   EXPECT_FALSE(Contains(MustEmit(*g), "single-trip copy"));
 }
 
+TEST(PtxEmit, PreloadIssuesTheLastWalksLoadsBeforeTheReduction) {
+  // With every walk a single trip, PRELOAD=2 issues rms_norm's w loads (and
+  // layer_norm's w and b) at the end of the first walk, before the
+  // reduction's barrier; PRELOAD=1 leaves them after it. The loads are the
+  // same instructions, moved.
+  const std::pair<const char*, size_t> kernels[] = {{"rms_norm", 1}, {"layer_norm", 2}};
+  for (const auto& [name, early] : kernels) {
+    std::string code[2];
+    for (int p = 1; p <= 2; ++p) {
+      auto b = BindStandard(name, "T=bf16,BLOCK_N=4096,WARPS=8,PRELOAD=" + std::to_string(p));
+      ASSERT_TRUE(b.ok()) << b.status().message();
+      ptx::EmitOptions o = Options("sm_90a");
+      o.assume = AllFacts(/*one_trip=*/true);
+      auto e = ptx::EmitKernel(*b, o);
+      ASSERT_TRUE(e.ok()) << e.status().message();
+      code[p - 1] = e->ptx;
+      // Without the one-trip fact the walks are loops: nothing moves.
+      auto generic = ptx::EmitKernel(*b, Options("sm_90a"));
+      ASSERT_TRUE(generic.ok());
+      EXPECT_FALSE(Contains(generic->ptx, "preloaded")) << name;
+    }
+    const std::string before1 = code[0].substr(0, code[0].find("bar.sync"));
+    const std::string before2 = code[1].substr(0, code[1].find("bar.sync"));
+    EXPECT_EQ(Count(code[0], "preloaded for a later walk"), 0u) << name;
+    EXPECT_EQ(Count(code[1], "preloaded for a later walk"), early) << name;
+    // 4096 bf16 over 256 threads: two 16-byte runs a thread per tensor.
+    EXPECT_EQ(Count(before1, "ld.global.v4.b32"), 2u) << name;
+    EXPECT_EQ(Count(before2, "ld.global.v4.b32"), 2u + 2u * early) << name;
+    EXPECT_EQ(Count(code[0], "ld.global.v4.b32"), Count(code[1], "ld.global.v4.b32")) << name;
+  }
+  // A store between the walks may change what the later load reads (y may
+  // alias x): that load stays where it is.
+  const std::string other = "load x[%lane], mask %mask2, other 0";
+  for (const char* between : {"", "%st = cast %s to T\n  store y[%c0], %st"}) {
+    std::string text = TwoWalks(between, other);
+    text.replace(text.find("  grid [1]"), 0, "  tunable PRELOAD in {1, 2} = 1\n");
+    auto b = BindText(text, "walks", "T=f32,PRELOAD=2");
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    ptx::EmitOptions o = Options("sm_90a");
+    o.assume = AllFacts(/*one_trip=*/true);
+    auto e = ptx::EmitKernel(*b, o);
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    EXPECT_EQ(Contains(e->ptx, "preloaded for a later walk"), std::string(between).empty())
+        << between << "\n"
+        << e->ptx;
+  }
+  std::string text = TwoWalks("", other);
+  text.replace(text.find("  grid [1]"), 0, "  tunable PRELOAD in {1, 2, 3} = 1\n");
+  auto three = BindText(text, "walks", "T=f32,PRELOAD=3");
+  ASSERT_TRUE(three.ok()) << three.status().message();
+  auto rejected = ptx::EmitKernel(*three, Options("sm_90a"));
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().code(), hrt::Code::kUnsupported);
+  EXPECT_TRUE(Contains(rejected.status().message(), "PRELOAD=3")) << rejected.status().message();
+}
+
 TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
   std::string text = TwoWalks("", "load x[%cols2], mask %mask2, other 0");
   text.replace(text.find("  grid [1]"), 0,

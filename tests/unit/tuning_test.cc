@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -69,36 +70,50 @@ int64_t Get(const ir::Config& c, const char* name) {
 // Search space
 //===----------------------------------------------------------------------===//
 
-// rms_norm: BLOCK_N in {64..8192} (8) x WARPS in {1..16} (5), constrained to
-// WARPS * 32 <= BLOCK_N <= WARPS * 1024. The expected list is enumerated here
-// from those rules as written in kernels/rms_norm.tile.
+// rms_norm: BLOCK_N in {64..8192} (8) x WARPS in {1..16} (5) x PRELOAD in
+// {1, 2}, constrained to WARPS * 32 <= BLOCK_N <= WARPS * 1024. The expected
+// list is enumerated here from those rules as written in kernels/rms_norm.tile.
 TEST(SearchSpace, RmsNormCountAndOrderFollowTheConstraints) {
   const ir::Kernel k = LoadKernel("rms_norm");
   const SearchSpace s = MustBuild(k, Pins("T=f32"));
-  std::vector<std::pair<int64_t, int64_t>> want;
+  std::vector<std::array<int64_t, 3>> want;
   for (int64_t bn : {64, 128, 256, 512, 1024, 2048, 4096, 8192}) {
     for (int64_t w : {1, 2, 4, 8, 16}) {
-      if (w * 32 <= bn && bn <= w * 1024) want.emplace_back(bn, w);
+      for (int64_t p : {1, 2}) {
+        if (w * 32 <= bn && bn <= w * 1024) want.push_back({bn, w, p});
+      }
     }
   }
   ASSERT_EQ(s.size(), want.size());
-  EXPECT_EQ(s.cross_product, 40u);
-  EXPECT_EQ(s.enumerated, 40u);
-  EXPECT_EQ(s.bind_rejected, 40u - want.size());
+  EXPECT_EQ(s.cross_product, 80u);
+  EXPECT_EQ(s.enumerated, 80u);
+  EXPECT_EQ(s.bind_rejected, 80u - want.size());
   EXPECT_EQ(s.device_rejected, 0u);
   EXPECT_FALSE(s.sampled);
   for (size_t i = 0; i < want.size(); ++i) {
-    EXPECT_EQ(Get(s.configs[i], "BLOCK_N"), want[i].first) << i;
-    EXPECT_EQ(Get(s.configs[i], "WARPS"), want[i].second) << i;
+    EXPECT_EQ(Get(s.configs[i], "BLOCK_N"), want[i][0]) << i;
+    EXPECT_EQ(Get(s.configs[i], "WARPS"), want[i][1]) << i;
+    EXPECT_EQ(Get(s.configs[i], "PRELOAD"), want[i][2]) << i;
     EXPECT_EQ(Get(s.configs[i], "T"), static_cast<int64_t>(ir::DType::kF32));
     EXPECT_TRUE(ir::Bind(k, s.configs[i]).ok()) << s.configs[i].ToString();
   }
+  // A device whose code generator ignores PRELOAD gets each config once, at
+  // PRELOAD's default; a pin still wins.
+  SearchSpaceOptions inert = Pins("T=f32");
+  inert.inert = {"PRELOAD", "NOT_A_TUNABLE"};
+  const SearchSpace once = MustBuild(k, inert);
+  EXPECT_EQ(once.size(), want.size() / 2);
+  for (const ir::Config& c : once.configs) EXPECT_EQ(Get(c, "PRELOAD"), 1);
+  inert.pins = Cfg("T=f32,PRELOAD=2");
+  const SearchSpace pinned = MustBuild(k, inert);
+  EXPECT_EQ(pinned.size(), want.size() / 2);
+  for (const ir::Config& c : pinned.configs) EXPECT_EQ(Get(c, "PRELOAD"), 2);
   // BLOCK_N=64 with WARPS=4 violates WARPS * 32 <= BLOCK_N, and 8192 with
   // WARPS=4 violates BLOCK_N <= WARPS * 1024.
-  EXPECT_EQ(s.Find(Cfg("T=f32,BLOCK_N=64,WARPS=4")), SearchSpace::npos);
-  EXPECT_EQ(s.Find(Cfg("T=f32,BLOCK_N=8192,WARPS=4")), SearchSpace::npos);
+  EXPECT_EQ(s.Find(Cfg("T=f32,BLOCK_N=64,WARPS=4,PRELOAD=1")), SearchSpace::npos);
+  EXPECT_EQ(s.Find(Cfg("T=f32,BLOCK_N=8192,WARPS=4,PRELOAD=1")), SearchSpace::npos);
   // The heuristic is the kernel's default (1024, 4); Find ignores entry order.
-  EXPECT_EQ(s.heuristic, s.Find(Cfg("WARPS=4,BLOCK_N=1024,T=f32")));
+  EXPECT_EQ(s.heuristic, s.Find(Cfg("WARPS=4,PRELOAD=1,BLOCK_N=1024,T=f32")));
 }
 
 TEST(SearchSpace, DeviceLimitsPruneThroughThePtxEmitter) {
@@ -170,7 +185,7 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
 TEST(SearchSpace, PinsAreRespectedAndChecked) {
   const ir::Kernel k = LoadKernel("rms_norm");
   const SearchSpace s = MustBuild(k, Pins("T=bf16,WARPS=4"));
-  ASSERT_EQ(s.size(), 6u);  // BLOCK_N in 128..4096
+  ASSERT_EQ(s.size(), 12u);  // BLOCK_N in 128..4096, PRELOAD free
   for (const ir::Config& c : s.configs) {
     EXPECT_EQ(Get(c, "WARPS"), 4);
     EXPECT_EQ(Get(c, "T"), static_cast<int64_t>(ir::DType::kBF16));
@@ -181,7 +196,7 @@ TEST(SearchSpace, PinsAreRespectedAndChecked) {
   // The default WARPS=4 is invalid with BLOCK_N=64: the nearest valid
   // config (WARPS=2, one candidate away) is the heuristic.
   const SearchSpace narrow = MustBuild(k, Pins("T=f32,BLOCK_N=64"));
-  ASSERT_EQ(narrow.size(), 2u);
+  ASSERT_EQ(narrow.size(), 4u);  // WARPS 1 or 2, PRELOAD 1 or 2
   EXPECT_EQ(Get(narrow.configs[narrow.heuristic], "WARPS"), 2);
 
   auto code = [&](const std::string& pins) {
@@ -474,7 +489,13 @@ CandidateId TrueBest(const SearchSpace& s, const std::function<double(CandidateI
 }
 
 const SearchSpace& RmsSpace() {
-  static const SearchSpace s = MustBuild(LoadKernel("rms_norm"), Pins("T=f16"));
+  // The simulated devices' costs depend on BLOCK_N and WARPS only, like a
+  // device without the PTX emitter, which ignores PRELOAD.
+  static const SearchSpace s = [] {
+    SearchSpaceOptions o = Pins("T=f16");
+    o.inert = {"PRELOAD"};
+    return MustBuild(LoadKernel("rms_norm"), o);
+  }();
   return s;
 }
 
@@ -584,7 +605,8 @@ TEST(Tuner, AFastConfigThatFailsItsCheckIsNeverChosen) {
   SimSetup setup;
   setup.seed = 11;
   const auto bowl = Bowl(space, {4, 2});  // the default is the true best
-  const CandidateId liar = static_cast<CandidateId>(space.Find(Cfg("T=f16,BLOCK_N=512,WARPS=1")));
+  const CandidateId liar =
+      static_cast<CandidateId>(space.Find(Cfg("T=f16,BLOCK_N=512,WARPS=1,PRELOAD=1")));
   ASSERT_NE(liar, kNoCandidate);
   setup.cost = [&](CandidateId id) { return id == liar ? 2000.0 : bowl(id); };
   setup.bad_check = {liar};
@@ -938,7 +960,8 @@ TEST_F(TuningStore, ASeededSearchDoesNotRepeatMeasurements) {
   const TuningContext ctx = Context();
   SimSetup setup;
   setup.cost = Bowl(space, {6, 3});
-  setup.bad_check = {static_cast<CandidateId>(space.Find(Cfg("T=f16,BLOCK_N=2048,WARPS=4")))};
+  setup.bad_check = {
+      static_cast<CandidateId>(space.Find(Cfg("T=f16,BLOCK_N=2048,WARPS=4,PRELOAD=1")))};
   std::unique_ptr<cache::Store> store = Open();
   ASSERT_NE(store, nullptr);
   std::set<CandidateId> done_before;      // measured fully, or failed
