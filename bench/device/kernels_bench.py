@@ -29,6 +29,7 @@ _T_START = time.perf_counter()  # budgets count from process start, imports incl
 import argparse  # noqa: E402
 import ctypes
 import datetime
+import itertools
 import json
 import math
 import os
@@ -570,22 +571,28 @@ def gemm_shapes(quick):
 
 def row_sweep(kernel, hidden, quick):
     """Configs of a row kernel's block and warps tunables to try, besides its
-    default: blocks from 1024 to next_pow2(hidden), warps 4/8/16, filtered
-    by the kernel's candidates and constraints."""
+    default: blocks from 1024 to next_pow2(hidden), warps 4/8/16, crossed
+    with every candidate of the kernel's other small tunables (at most 4
+    candidates: code-generation switches such as PRELOAD), filtered by the
+    kernel's candidates and constraints."""
     block_name = next((k for k in kernel.tunables if k.startswith("BLOCK")), None)
     if block_name is None or "WARPS" not in kernel.tunables:
         return []
     limit = next_pow2(hidden)
     blocks = [b for b in kernel.tunables[block_name]["candidates"] if 1024 <= b <= limit]
     warps = [w for w in kernel.tunables["WARPS"]["candidates"] if w in (4, 8, 16)]
+    switches = [(k, t["candidates"]) for k, t in kernel.tunables.items()
+                if k not in (block_name, "WARPS") and len(t["candidates"]) <= 4]
     configs = []
     for b in blocks:
         for w in warps:
-            # Every tunable pinned (the others at their defaults): a tunable
-            # left open would be tuned while the benchmark serves.
-            cfg = {**kernel.default_config(), block_name: b, "WARPS": w}
-            if cfg != kernel.default_config() and kernel.config_ok(cfg):
-                configs.append(cfg)
+            for values in itertools.product(*[c for _, c in switches]):
+                # Every tunable pinned (the others at their defaults): a
+                # tunable left open would be tuned while the benchmark serves.
+                cfg = {**kernel.default_config(), block_name: b, "WARPS": w}
+                cfg.update({k: v for (k, _), v in zip(switches, values)})
+                if cfg != kernel.default_config() and kernel.config_ok(cfg):
+                    configs.append(cfg)
     if quick:
         big = [c for c in configs if c[block_name] == min(limit, 4096)]
         configs = big[:2] + [c for c in configs if c not in big][:1]
