@@ -3,6 +3,7 @@
 #include <cctype>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "codegen/ir/verifier.h"
 #include "codegen/ptx/analysis.h"
@@ -210,17 +211,16 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
                       std::to_string(options.limits.max_registers_per_thread) +
                       " (use more warps or smaller tiles)");
   }
-  const int64_t roles = WarpRoles(kernel);
-  if (roles > 2) {
-    return Status(hrt::Code::kUnsupported, "kernel '" + name + "' config " + cfg +
-                                               " sets WARP_ROLES=" + std::to_string(roles) +
-                                               "; it takes 1 (off) or 2 (producer and consumers)");
-  }
-  const int64_t preload = Preload(kernel);
-  if (preload > 2) {
-    return Status(hrt::Code::kUnsupported, "kernel '" + name + "' config " + cfg +
-                                               " sets PRELOAD=" + std::to_string(preload) +
-                                               "; it takes 1 (off) or 2 (on)");
+  // Two-valued switches: 1 is off, 2 is on, nothing else means anything.
+  const std::tuple<const char*, int64_t, const char*> switches[] = {
+      {"WARP_ROLES", WarpRoles(kernel), "producer and consumers"},
+      {"PRELOAD", Preload(kernel), "on"}};
+  for (const auto& [tunable, value, on] : switches) {
+    if (value > 2) {
+      return Status(hrt::Code::kUnsupported, "kernel '" + name + "' config " + cfg + " sets " +
+                                                 tunable + "=" + std::to_string(value) +
+                                                 "; it takes 1 (off) or 2 (" + on + ")");
+    }
   }
   const int64_t min_blocks = MinBlocksPerSm(kernel);
   if (min_blocks > 32 || min_blocks * threads > 2048) {

@@ -1448,6 +1448,18 @@ TEST(PtxEmit, LoadsAreNotReusedAcrossWritesOrDifferentAccesses) {
   EXPECT_FALSE(Contains(MustEmit(*g), "single-trip copy"));
 }
 
+// Binds |text|'s kernel |name| with |config| and expects the emitter to
+// refuse it as unsupported, naming |what|.
+void ExpectUnsupported(const std::string& text, const std::string& name, const std::string& config,
+                       const std::string& what) {
+  auto b = BindText(text, name, config);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto p = ptx::EmitKernel(*b, Options("sm_90a"));
+  ASSERT_FALSE(p.ok()) << config;
+  EXPECT_EQ(p.status().code(), hrt::Code::kUnsupported);
+  EXPECT_TRUE(Contains(p.status().message(), what)) << p.status().message();
+}
+
 TEST(PtxEmit, PreloadIssuesTheLastWalksLoadsBeforeTheReduction) {
   // With every walk a single trip, PRELOAD=2 issues rms_norm's w loads (and
   // layer_norm's w and b) at the end of the first walk, before the
@@ -1496,12 +1508,7 @@ TEST(PtxEmit, PreloadIssuesTheLastWalksLoadsBeforeTheReduction) {
   }
   std::string text = TwoWalks("", other);
   text.replace(text.find("  grid [1]"), 0, "  tunable PRELOAD in {1, 2, 3} = 1\n");
-  auto three = BindText(text, "walks", "T=f32,PRELOAD=3");
-  ASSERT_TRUE(three.ok()) << three.status().message();
-  auto rejected = ptx::EmitKernel(*three, Options("sm_90a"));
-  ASSERT_FALSE(rejected.ok());
-  EXPECT_EQ(rejected.status().code(), hrt::Code::kUnsupported);
-  EXPECT_TRUE(Contains(rejected.status().message(), "PRELOAD=3")) << rejected.status().message();
+  ExpectUnsupported(text, "walks", "T=f32,PRELOAD=3", "PRELOAD=3");
 }
 
 TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
@@ -1645,12 +1652,7 @@ TEST(PtxEmit, WarpSpecializedGemmHandsStagesOverThroughMbarriers) {
   // Values past 2 are refused before any text.
   std::string three = text;
   three.replace(three.find("WARP_ROLES in {1, 2}"), 20, "WARP_ROLES in {1, 2, 3}");
-  auto b3 = BindText(three, "gemm", "T=bf16,WARP_ROLES=3");
-  ASSERT_TRUE(b3.ok()) << b3.status().message();
-  auto p3 = ptx::EmitKernel(*b3, Options("sm_90a"));
-  ASSERT_FALSE(p3.ok());
-  EXPECT_EQ(p3.status().code(), hrt::Code::kUnsupported);
-  EXPECT_TRUE(Contains(p3.status().message(), "WARP_ROLES=3")) << p3.status().message();
+  ExpectUnsupported(three, "gemm", "T=bf16,WARP_ROLES=3", "WARP_ROLES=3");
 }
 
 TEST(PtxEmit, WarpSpecializedGemmSpaceAssemblesForSm90a) {
