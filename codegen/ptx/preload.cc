@@ -80,7 +80,9 @@ Status Lowering::IssuePreloads(const ir::Op& loop_a) {
   auto it = preloads_.find(&loop_a);
   if (it == preloads_.end()) return Status::Ok();
   for (const auto& [loop_b, v2] : it->second) {
-    bool ready = true;
+    // B's lower bound too: the same computation as A's, but perhaps a value
+    // defined between the loops.
+    bool ready = ComputableEarly(loop_b->operands[0], *loop_b, 0);
     for (ir::ValueId o : v2->operands) ready = ready && ComputableEarly(o, *loop_b, 0);
     if (!ready) continue;
     code_.Comment("preloaded for a later walk");
