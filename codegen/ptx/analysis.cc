@@ -621,12 +621,17 @@ int32_t LinAlong(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, ui
   return an.values[v].lin[static_cast<size_t>(i)];
 }
 
+bool WritesMemory(const ir::Op& op) {
+  if (op.code == ir::OpCode::kStore || op.code == ir::OpCode::kAtomicAdd) return true;
+  for (const ir::Block& r : op.regions) {
+    if (HasMemoryWrites(r)) return true;
+  }
+  return false;
+}
+
 bool HasMemoryWrites(const ir::Block& block) {
   for (const ir::Op& op : block.ops) {
-    if (op.code == ir::OpCode::kStore || op.code == ir::OpCode::kAtomicAdd) return true;
-    for (const ir::Block& r : op.regions) {
-      if (HasMemoryWrites(r)) return true;
-    }
+    if (WritesMemory(op)) return true;
   }
   return false;
 }

@@ -105,6 +105,8 @@ int32_t LinAlong(const Analysis& an, const ir::Kernel& kernel, ir::ValueId v, ui
 
 // True when |block| (or a loop nested in it) stores or updates memory.
 bool HasMemoryWrites(const ir::Block& block);
+// True when |op| stores or updates memory, or is a loop whose body does.
+bool WritesMemory(const ir::Op& op);
 
 // Per value: coarse in the sense of ValueFacts::coarse (precision.cc).
 std::vector<bool> CoarseValues(const ir::BoundKernel& kernel);

@@ -49,6 +49,11 @@ class CoarseScope {
   bool saved_;
 };
 
+// Bounds on the structural walks over index expressions (reuse.cc,
+// preload.cc): they are a handful of ops deep; anything deeper is not worth
+// proving equal or early.
+inline constexpr int kMaxCompareDepth = 24;
+
 // The producer warpgroup of a warp-specialized pipelined loop (pipeline.cc).
 inline constexpr uint32_t kProducerThreads = 128;
 
@@ -384,6 +389,10 @@ class Lowering {
   };
   void PlanReuse(const ir::Block& block, uint32_t depth);
   void MatchValues(const ir::Op& loop_a, const ir::Op& loop_b);
+  // True when loops |a| and |b| have bounds and steps computed the same way
+  // (so a single trip of one is a single trip of the other, at the same
+  // induction value).
+  bool SameRange(const ir::Op& a, const ir::Op& b) const;
   // True when |x| and |y| are computed the same way from the same values,
   // |loop_a|'s induction variable standing for |loop_b|'s and a result of
   // |loop_a| for what its body yields (a single trip's value).

@@ -35,21 +35,16 @@ void Lowering::PlanPreload(const ir::Block& block) {
     if (a.code != ir::OpCode::kFor || !ProvenOneTrip(a) || HasMemoryWrites(a.regions[0])) continue;
     for (size_t j = i + 1; j < ops.size(); ++j) {
       const ir::Op& b = ops[j];
-      if (b.code == ir::OpCode::kStore || b.code == ir::OpCode::kAtomicAdd) break;
-      if (b.code != ir::OpCode::kFor) continue;
-      bool same_range = ProvenOneTrip(b);
-      for (size_t o = 0; o < 3 && same_range; ++o) {
-        same_range = SameComputation(a.operands[o], b.operands[o], nullptr, nullptr, 0);
+      if (b.code != ir::OpCode::kFor) {
+        if (WritesMemory(b)) break;
+        continue;
       }
-      if (!same_range) {
+      if (!ProvenOneTrip(b) || !SameRange(a, b)) {
         if (HasMemoryWrites(b.regions[0])) break;
         continue;
       }
       for (const ir::Op& v2 : b.regions[0].ops) {
-        if (v2.code == ir::OpCode::kStore || v2.code == ir::OpCode::kAtomicAdd) break;
-        bool writes = false;
-        for (const ir::Block& r : v2.regions) writes = writes || HasMemoryWrites(r);
-        if (writes) break;
+        if (WritesMemory(v2)) break;
         if (v2.code != ir::OpCode::kLoad || v2.results.size() != 1 || reuse_.count(&v2) ||
             planned.count(&v2)) {
           continue;
@@ -65,7 +60,7 @@ void Lowering::PlanPreload(const ir::Block& block) {
 }
 
 bool Lowering::ComputableEarly(ir::ValueId v, const ir::Op& loop, int depth) const {
-  if (depth > 24) return false;
+  if (depth > kMaxCompareDepth) return false;
   if (v == loop.regions[0].args[0]) return true;  // defined by the caller
   const ValueFacts& f = an_->values[v];
   if (f.kind == ValueKind::kUniform) return values_[v].defined;

@@ -33,14 +33,6 @@
 #include "codegen/ptx/lowering.h"
 
 namespace hrt::ptx {
-namespace {
-
-// Bounds on the structural comparison: index expressions are a handful of
-// ops deep; anything deeper is not worth proving equal.
-constexpr int kMaxCompareDepth = 24;
-
-}  // namespace
-
 bool Lowering::SameComputation(ir::ValueId x, ir::ValueId y, const ir::Op* loop_a,
                                const ir::Op* loop_b, int depth) const {
   if (x == y) return true;  // one value, defined outside both loops
@@ -77,6 +69,13 @@ bool Lowering::SameComputation(ir::ValueId x, ir::ValueId y, const ir::Op* loop_
   return true;
 }
 
+bool Lowering::SameRange(const ir::Op& a, const ir::Op& b) const {
+  for (size_t o = 0; o < 3; ++o) {
+    if (!SameComputation(a.operands[o], b.operands[o], nullptr, nullptr, 0)) return false;
+  }
+  return true;
+}
+
 void Lowering::PlanReuse(const ir::Block& block, uint32_t depth) {
   if (depth > ir::kMaxLoopDepth) return;
   const std::vector<ir::Op>& ops = block.ops;
@@ -88,14 +87,9 @@ void Lowering::PlanReuse(const ir::Block& block, uint32_t depth) {
     for (size_t j = i + 1; j < ops.size(); ++j) {
       const ir::Op& b = ops[j];
       if (b.code == ir::OpCode::kFor) {
-        bool same_range = true;
-        for (size_t o = 0; o < 3; ++o) {
-          same_range =
-              same_range && SameComputation(a.operands[o], b.operands[o], nullptr, nullptr, 0);
-        }
-        if (same_range) MatchValues(a, b);
+        if (SameRange(a, b)) MatchValues(a, b);
         if (HasMemoryWrites(b.regions[0])) break;  // later loops may see new data
-      } else if (b.code == ir::OpCode::kStore || b.code == ir::OpCode::kAtomicAdd) {
+      } else if (WritesMemory(b)) {
         break;
       }
     }
@@ -117,10 +111,7 @@ void Lowering::MatchValues(const ir::Op& loop_a, const ir::Op& loop_b) {
     return costly && f.kind == ValueKind::kTile && !f.staged_load;
   };
   for (const ir::Op& v2 : loop_b.regions[0].ops) {
-    if (v2.code == ir::OpCode::kStore || v2.code == ir::OpCode::kAtomicAdd) return;
-    for (const ir::Block& r : v2.regions) {
-      if (HasMemoryWrites(r)) return;
-    }
+    if (WritesMemory(v2)) return;
     if (!reusable(v2) || reuse_.count(&v2)) continue;
     const ir::ValueId r2 = v2.results[0];
     for (const ir::Op& v1 : loop_a.regions[0].ops) {
