@@ -59,6 +59,7 @@ inline constexpr uint32_t kDefaultThreadsPerBlock = 128;
 // The value of the tunable named MIN_BLOCKS, or 0 when the kernel has none.
 // 2 or more: the blocks per multiprocessor ptxas must leave registers for
 // (.minnctapersm); memory-bound kernels trade a few spills for residency.
+// 1 (or none): the emitter's own choice (emit.cc).
 int64_t MinBlocksPerSm(const ir::BoundKernel& kernel);
 // The value of the tunable named WARP_ROLES, or 0 when the kernel has none.
 // 2: pipelined wgmma loops (sm_90a) are warp-specialized: a producer
@@ -66,7 +67,7 @@ int64_t MinBlocksPerSm(const ir::BoundKernel& kernel);
 // stages over through mbarriers (pipeline.cc); the block gets 128 more
 // threads. 1 (every warp does both) is the same code as no tunable; other
 // loops and targets ignore it. Values above 2 are rejected. (Tunable values
-// start at 1: as with MIN_BLOCKS, 1 asks for nothing.)
+// start at 1, so 1 is the emitter's default, as with MIN_BLOCKS.)
 int64_t WarpRoles(const ir::BoundKernel& kernel);
 // The value of the tunable named PRELOAD, or 0 when the kernel has none.
 // 2: when the launch's facts make a kernel's walks single trips, a later

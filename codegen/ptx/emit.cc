@@ -289,9 +289,11 @@ Result<PtxKernel> EmitKernel(const ir::BoundKernel& kernel, const EmitOptions& o
   // threads (registers capped at 64), the bytes in flight that keep HBM
   // busy. Measured on H100 (bench/results/2026-11-25-session6): two
   // resident 512-thread blocks instead of one made the row kernels at
-  // 16384x8192 1.2-1.6x faster. A MIN_BLOCKS tunable says how many instead.
+  // 16384x8192 1.2-1.6x faster. A MIN_BLOCKS tunable of 2 or more says how
+  // many instead (1: this policy), so the tuner can weigh residency against
+  // registers per launch shape.
   int64_t blocks = 1;
-  if (min_blocks > 0) {
+  if (min_blocks > 1) {
     blocks = min_blocks;
   } else if (lowering.uses_mma()) {
     const uint32_t register_budget = lowering.uses_wgmma() ? 64 * 1024 : 80 * 1024;

@@ -204,7 +204,7 @@ bool Lowering::CanSpecialize(const ir::Op& loop) const {
 Lowering::RegisterSplit Lowering::SplitRegisters() const {
   // The registers a block gets at launch: what ptxas may give each of its
   // threads with the resident blocks asked for (emit.cc: two only when the
-  // estimate fits twice, or MIN_BLOCKS), in the allocation's 8-register
+  // estimate fits twice, or a MIN_BLOCKS of 2 or more), in the allocation's 8-register
   // steps. When the consumers' estimate is above that, the producer gives
   // registers back to them: setmaxnreg moves them within the block's pool
   // (the same instruction for every warp of a warpgroup, 24..256 in steps
@@ -215,7 +215,7 @@ Lowering::RegisterSplit Lowering::SplitRegisters() const {
   const int64_t block = an_->threads + kProducerThreads;
   int64_t blocks = MinBlocksPerSm(bk_);
   const int64_t estimate = an_->estimated_registers;
-  if (blocks <= 0) blocks = estimate * block * 2 > kFile ? 1 : 2;
+  if (blocks <= 1) blocks = estimate * block * 2 > kFile ? 1 : 2;
   const int64_t launch = std::min<int64_t>(kFile / (block * blocks) / 8 * 8, 248);
   RegisterSplit out;
   if (estimate <= launch - 16 || launch <= kProducerRegs) return out;  // ptxas has room

@@ -1511,18 +1511,27 @@ TEST(PtxEmit, PreloadIssuesTheLastWalksLoadsBeforeTheReduction) {
   ExpectUnsupported(text, "walks", "T=f32,PRELOAD=3", "PRELOAD=3");
 }
 
+// The text between the first |from| and the first |to| after it.
+std::string Between(const std::string& s, const std::string& from, const std::string& to) {
+  const size_t a = s.find(from);
+  if (a == std::string::npos) return std::string();
+  const size_t b = s.find(to, a);
+  return s.substr(a, b == std::string::npos ? std::string::npos : b - a);
+}
+
 TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
   std::string text = TwoWalks("", "load x[%cols2], mask %mask2, other 0");
   text.replace(text.find("  grid [1]"), 0,
                "  tunable MIN_BLOCKS in {1, 2, 3} = 1\n  tunable WARPS in {4, 32} = 4\n");
-  auto none = BindText(text, "walks", "T=f32");
-  ASSERT_TRUE(none.ok()) << none.status().message();
-  EXPECT_FALSE(Contains(MustEmit(*none), ".minnctapersm"));
   // Without the tunable a kernel with no matmul asks for 1024 resident
-  // threads: 8 blocks of 128.
+  // threads: 8 blocks of 128. MIN_BLOCKS=1 leaves that choice to the emitter.
   auto plain = BindText(TwoWalks("", "load x[%cols2], mask %mask2, other 0"), "walks", "T=f32");
   ASSERT_TRUE(plain.ok()) << plain.status().message();
-  EXPECT_TRUE(Contains(MustEmit(*plain), ".maxntid 128, 1, 1\n.minnctapersm 8\n"));
+  const std::string policy = MustEmit(*plain);
+  EXPECT_TRUE(Contains(policy, ".maxntid 128, 1, 1\n.minnctapersm 8\n"));
+  auto one = BindText(text, "walks", "T=f32");
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_EQ(Between(MustEmit(*one), ".visible", "{"), Between(policy, ".visible", "{"));
   // Fewer blocks of 128 or 256 threads when 1024 threads would cap
   // registers below the estimate (32 elements a thread); blocks of 512 take
   // three, whatever the estimate.
@@ -1536,9 +1545,13 @@ TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
     ASSERT_TRUE(rms.ok()) << rms.status().message();
     EXPECT_TRUE(Contains(MustEmit(*rms), want)) << cfg;
   }
+  // 2 or more: exactly that many, fewer than the emitter's choice too.
   auto three = BindText(text, "walks", "T=f32,MIN_BLOCKS=3");
   ASSERT_TRUE(three.ok()) << three.status().message();
   EXPECT_TRUE(Contains(MustEmit(*three), ".maxntid 128, 1, 1\n.minnctapersm 3\n"));
+  auto two = BindText(text, "walks", "T=f32,MIN_BLOCKS=2,WARPS=32");
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_TRUE(Contains(MustEmit(*two), ".maxntid 1024, 1, 1\n.minnctapersm 2\n"));
   // Two blocks of 1024 threads fit a multiprocessor; three would not.
   auto big = BindText(text, "walks", "T=f32,MIN_BLOCKS=3,WARPS=32");
   ASSERT_TRUE(big.ok()) << big.status().message();
@@ -1546,14 +1559,6 @@ TEST(PtxEmit, MinBlocksTunableAsksPtxasForResidentBlocks) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), hrt::Code::kUnsupported);
   EXPECT_TRUE(Contains(p.status().message(), "MIN_BLOCKS=3")) << p.status().message();
-}
-
-// The text between the first |from| and the first |to| after it.
-std::string Between(const std::string& s, const std::string& from, const std::string& to) {
-  const size_t a = s.find(from);
-  if (a == std::string::npos) return std::string();
-  const size_t b = s.find(to, a);
-  return s.substr(a, b == std::string::npos ? std::string::npos : b - a);
 }
 
 TEST(PtxEmit, WarpSpecializedGemmHandsStagesOverThroughMbarriers) {
