@@ -16,7 +16,7 @@ FitsDevice DeviceTuning::Fits() const {
 
 std::vector<std::string> InertTunables(hrt_backend_t backend) {
   if (backend == HRT_BACKEND_CUDA) return {};
-  return {"PRELOAD"};
+  return {"PRELOAD", "MIN_BLOCKS", "WARP_ROLES"};
 }
 
 Result<DeviceTuning> DescribeDeviceForTuning(hrt_backend_t backend, std::string_view arch,

@@ -32,9 +32,10 @@ struct DeviceTuning {
   std::vector<std::string> inert;
 };
 
-// The tunables whose value a backend's code generator ignores: PRELOAD
-// (a PTX emitter switch, codegen/ptx/preload.cc) everywhere but CUDA. A
-// launch that leaves only these open is not tuned.
+// The tunables whose value a backend's code generator ignores: the PTX
+// emitter's switches PRELOAD (codegen/ptx/preload.cc), MIN_BLOCKS and
+// WARP_ROLES (codegen/ptx/abi.h) everywhere but CUDA. A launch that leaves
+// only these open is not tuned.
 std::vector<std::string> InertTunables(hrt_backend_t backend);
 
 // From what hrt_device_get_properties and hrt_device_get_fingerprint report:
