@@ -500,8 +500,10 @@ TEST_F(CudaGpuTest, SoftmaxMatchesInterpreter) {
 
 TEST_F(CudaGpuTest, LayerNormMatchesInterpreter) {
   // PRELOAD=2: rows of up to 1024 run one trip, so the last walk's loads
-  // are issued before the reduction (preload.cc).
-  for (const Case& c : Cases({"", "BLOCK_N=64,WARPS=1", "PRELOAD=2"})) {
+  // are issued before the reduction (preload.cc). MIN_BLOCKS=4 caps a
+  // thread's 32 elements at 64 registers.
+  for (const Case& c :
+       Cases({"", "BLOCK_N=64,WARPS=1", "PRELOAD=2", "BLOCK_N=8192,WARPS=8,MIN_BLOCKS=4"})) {
     SCOPED_TRACE(Label(c));
     COMPILE_OR_FAIL(bound, compiled, "layer_norm", c);
     Rng rng(44);
@@ -623,12 +625,14 @@ void CheckGemm(CudaGpuTest* t, const Case& c, const CompiledKernel& compiled,
 TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
   // The default config needs more than 48 KiB of shared memory with f32 on
   // most emitters' layouts, which exercises the opt-in.
+  // The last config is a decode one: deep K steps over a narrow column of B.
   for (const Case& c : Cases({"", "BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=1,STAGES=1",
-                              "BLOCK_M=64,BLOCK_N=16,BLOCK_K=32,WARPS=2,STAGES=2"})) {
+                              "BLOCK_M=64,BLOCK_N=16,BLOCK_K=32,WARPS=2,STAGES=2",
+                              "BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1"})) {
     SCOPED_TRACE(Label(c));
     COMPILE_OR_FAIL(bound, compiled, "gemm", c);
     Rng rng(44);
-    for (GemmShape s : {GemmShape{17, 33, 65}, GemmShape{100, 37, 129}}) {
+    for (GemmShape s : {GemmShape{17, 33, 65}, GemmShape{100, 37, 129}, GemmShape{1, 130, 520}}) {
       for (bool with_bias : {false, true}) {
         ASSERT_NO_FATAL_FAILURE(CheckGemm(this, c, **compiled, *bound, rng, s, with_bias));
       }

@@ -151,7 +151,7 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
   size_t want = 0, want_device = 0;
   for (int64_t bm : {16, 32, 64, 128}) {
     for (int64_t bn : {16, 32, 64, 128, 256}) {
-      for (int64_t bk : {16, 32, 64}) {
+      for (int64_t bk : {16, 32, 64, 128}) {
         for (int64_t w : {1, 2, 4, 8}) {
           for (int64_t st : {1, 2, 3, 4}) {
             if (!(w * 256 <= bm * bn && bm * bn <= w * 4096 && st * (bm + bn) * bk * 2 <= 196608 &&
@@ -176,7 +176,7 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
   EXPECT_FALSE(s.sampled);
   EXPECT_EQ(s.valid, want);
   EXPECT_EQ(s.device_rejected, want_device);
-  EXPECT_EQ(s.cross_product, 4u * 5 * 3 * 4 * 4 * 2);
+  EXPECT_EQ(s.cross_product, 4u * 5 * 4 * 4 * 4 * 2);
   // WARPS * 256 <= BLOCK_M * BLOCK_N: 16x16 tiles allow one warp only.
   EXPECT_EQ(s.Find(Cfg("T=f16,BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=2,STAGES=1,WARP_ROLES=1")),
             SearchSpace::npos);
@@ -239,12 +239,12 @@ TEST(SearchSpace, CapKeepsTheHeuristicAndSpacesTheRestEvenly) {
     EXPECT_EQ(s.coords[i], full.coords[want[i]]) << i;
   }
 
-  // Enumeration cap: every 19th point of 1920 (1920 / 100), plus the default.
+  // Enumeration cap: every 25th point of 2560 (2560 / 100), plus the default.
   SearchSpaceOptions few = Pins("T=f32");
   few.max_enumerated = 100;
   const SearchSpace e = MustBuild(k, few);
   EXPECT_TRUE(e.sampled);
-  EXPECT_EQ(e.cross_product, 1920u);
+  EXPECT_EQ(e.cross_product, 2560u);
   EXPECT_LE(e.enumerated, 101u);
   EXPECT_GE(e.enumerated, 100u);
   EXPECT_EQ(e.configs[e.heuristic].ToString(), full.configs[full.heuristic].ToString());
