@@ -560,13 +560,16 @@ def row_shapes(quick, rows=None):
     return shapes
 
 
-def gemm_shapes(quick):
-    """(M, N, K) for bf16 GEMM; the first entries are cubes, then decode."""
+def gemm_shapes(quick, ms=()):
+    """(M, N, K) for bf16 GEMM; the first entries are cubes, then decode.
+    |ms|: keep only these M (empty: all)."""
     if quick:
-        return [(4096, 4096, 4096), (1, 4096, 4096)]
-    cubes = [(s, s, s) for s in (1024, 4096, 8192)]
-    decode = [(m, nk, nk) for nk in (4096, 8192) for m in (1, 2, 4, 8, 16)]
-    return cubes + decode
+        shapes = [(4096, 4096, 4096), (1, 4096, 4096)]
+    else:
+        cubes = [(s, s, s) for s in (1024, 4096, 8192)]
+        decode = [(m, nk, nk) for nk in (4096, 8192) for m in (1, 2, 4, 8, 16)]
+        shapes = cubes + decode
+    return [s for s in shapes if not ms or s[0] in ms]
 
 
 def row_sweep(kernel, hidden, quick):
@@ -604,9 +607,15 @@ GEMM_SWEEP_LARGE = [(128, 128, 32, 8, 4), (128, 128, 64, 4, 3), (128, 128, 32, 4
                     (128, 64, 64, 4, 3), (64, 128, 64, 4, 3), (64, 64, 64, 4, 4),
                     (128, 128, 64, 8, 2), (128, 128, 64, 8, 4), (128, 256, 64, 8, 2),
                     (128, 256, 64, 8, 3), (128, 256, 64, 8, 4)]
+# Decode streams B: narrow BLOCK_N spreads it over every multiprocessor, deep
+# BLOCK_K keeps more of it in flight (entries the kernel's candidates lack are
+# skipped by config_ok).
 GEMM_SWEEP_DECODE = [(16, 64, 64, 2, 3), (16, 64, 64, 4, 4), (16, 128, 64, 4, 3),
                      (16, 128, 64, 8, 3), (16, 32, 64, 2, 4), (16, 128, 32, 4, 4),
-                     (32, 64, 64, 4, 3), (16, 64, 32, 1, 4)]
+                     (32, 64, 64, 4, 3), (16, 64, 32, 1, 4), (16, 16, 64, 1, 4),
+                     (16, 16, 128, 1, 4), (16, 16, 256, 1, 4), (16, 32, 128, 2, 4),
+                     (16, 32, 256, 2, 3), (16, 32, 256, 2, 4), (16, 32, 128, 1, 4),
+                     (16, 64, 128, 4, 4), (16, 64, 256, 4, 3)]
 
 
 def gemm_sweep(kernel, m, quick):
@@ -1208,7 +1217,7 @@ class Bench:
         return entry
 
     def gemm(self):
-        for m, n, k in gemm_shapes(self.args.quick):
+        for m, n, k in gemm_shapes(self.args.quick, self.args.gemm_m):
             if self.dead:
                 return
             if time.perf_counter() > self.t0 + self.budget:
@@ -1526,7 +1535,7 @@ def dry_run(args):
             print(f"  {op:10s} {dtype} {m:6d} x {n}: torch, triton(BLOCK={next_pow2(n)}, "
                   f"warps={triton_warps(next_pow2(n))}), hrt default + {len(sweep)} sweep configs")
     if "gemm" in args.sections:
-        for m, n, k in gemm_shapes(args.quick):
+        for m, n, k in gemm_shapes(args.quick, args.gemm_m):
             sweep = gemm_sweep(kernels["gemm"], m, args.quick) if "gemm" in kernels and not args.no_sweep else []
             n_meas += 2 + len(sweep)
             r["gemm"].append({"op": "gemm", "dtype": "bf16", "M": m, "N": n, "K": k, "contenders": {},
@@ -1655,6 +1664,7 @@ def parse_args(argv):
     p.add_argument("--render-only", action="store_true", help="rewrite OUT/results.md from OUT/results.json")
     p.add_argument("--ops", default=",".join(ROW_OPS), help="row ops to run (comma list)")
     p.add_argument("--rows", default="", help="row counts to run (comma list; default: all)")
+    p.add_argument("--gemm-m", default="", help="GEMM M values to run (comma list; default: all)")
     p.add_argument("--sections", default="row,gemm", help="sections to run: row, gemm (comma list)")
     p.add_argument("--no-sweep", action="store_true", help="helionrt default config only")
     p.add_argument("--no-graphs", action="store_true", help="skip the CUDA-graph replay timings")
@@ -1666,6 +1676,7 @@ def parse_args(argv):
     args = p.parse_args(argv)
     args.ops = [o.strip() for o in args.ops.split(",") if o.strip()]
     args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    args.gemm_m = [int(m) for m in args.gemm_m.split(",") if m.strip()]
     unknown = [o for o in args.ops if o not in ROW_OPS]
     if unknown:
         p.error(f"unknown ops {unknown}; choose from {list(ROW_OPS)}")
