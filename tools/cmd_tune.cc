@@ -347,12 +347,11 @@ using ModulePtr = std::unique_ptr<hrt_module_t, ModuleDeleter>;
 struct DeviceModel {
   uint32_t index = 0;
   hrt_device_properties_t props{};
-  std::string fingerprint;               // as hrt_device_get_fingerprint gives it
-  select::Fingerprint fp;                // parsed (CUDA devices)
-  std::optional<ptx::EmitOptions> emit;  // CUDA: the emitter's options for this device
-  std::vector<std::string> inert;        // tunables its code generator ignores
-  tuning::DeviceKey key;
-  std::string codegen_version;
+  std::string fingerprint;  // as hrt_device_get_fingerprint gives it
+  select::Fingerprint fp;   // parsed (CUDA devices)
+  // The same record key, device limits and code identity as the serving
+  // tuner's.
+  tuning::DeviceTuning tuning;
 };
 
 Result<DeviceModel> DescribeDevice(hrt_runtime_t* rt, uint32_t index) {
@@ -373,16 +372,11 @@ Result<DeviceModel> DescribeDevice(hrt_runtime_t* rt, uint32_t index) {
     return ApiError(s, "device fingerprint");
   }
   d.fingerprint.resize(length);
-  // The same record context and device limits as the serving tuner's.
-  HRT_ASSIGN_OR_RETURN(tuning::DeviceTuning t, tuning::DescribeDeviceForTuning(
-                                                   d.props.backend, d.props.arch, d.fingerprint));
+  HRT_ASSIGN_OR_RETURN(
+      d.tuning, tuning::DescribeDeviceForTuning(d.props.backend, d.props.arch, d.fingerprint));
   if (d.props.backend == HRT_BACKEND_CUDA) {
     HRT_ASSIGN_OR_RETURN(d.fp, select::ParseFingerprint(d.fingerprint));
   }
-  d.emit = t.emit;
-  d.inert = t.inert;
-  d.key = t.key;
-  d.codegen_version = t.codegen_version;
   return d;
 }
 
@@ -462,6 +456,9 @@ class Workspace {
   }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
+
+  // The staged tensors as launch arguments (outputs at their real buffers).
+  std::span<const hrt_arg_t> args() const { return args_; }
 
   // Allocates and fills every tensor for |task| with |dtypes| bound.
   Status Stage(const Task& task, uint64_t memory_bytes) {
@@ -717,17 +714,13 @@ class Search {
     const auto t0 = std::chrono::steady_clock::now();
     const ir::Kernel& k = *task.kernel;
     r->task = &task;
-    r->context = {device_.key,         tuning::KernelIrHash(k), k.name,
-                  task.bucket.Label(), device_.codegen_version, HRT_VERSION_STRING};
+    r->context = {device_.tuning.key,  tuning::KernelIrHash(k),        k.name,
+                  task.bucket.Label(), device_.tuning.codegen_version, HRT_VERSION_STRING};
     tuning::SearchSpaceOptions so;
     so.pins = task.pins;
-    so.inert = device_.inert;
-    if (device_.emit) {
-      const ptx::EmitOptions emit = *device_.emit;
-      so.fits_device = [emit](const ir::BoundKernel& b) {
-        return ptx::EmitKernel(b, emit).status();
-      };
-    }
+    so.inert = device_.tuning.inert;
+    so.fits_device = device_.tuning.Fits();
+    so.code_identity = device_.tuning.Identity(ws_->args());
     HRT_ASSIGN_OR_RETURN(tuning::SearchSpace space, tuning::BuildSearchSpace(k, so));
     r->space = space.size();
     r->device_rejected = space.device_rejected;
@@ -1017,7 +1010,7 @@ Result<bundle::Contents> BuildCudaBundle(const DeviceModel& device,
       contents.kernels.push_back(bundle::KernelEntryFromIr(k));
       it = contents.kernels.end() - 1;
     }
-    Result<bundle::VariantEntry> ptx = bundle::PtxVariantFromIr(k, r.winner, *device.emit);
+    Result<bundle::VariantEntry> ptx = bundle::PtxVariantFromIr(k, r.winner, *device.tuning.emit);
     if (!ptx.ok())
       return ptx.take_status().Annotate("kernel '" + k.name + "' [" + ConfigLabel(k, r.winner) +
                                         "]");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,11 @@ struct DeviceTuning {
   // emitter with the device's limits); empty when every config that binds
   // fits.
   FitsDevice Fits() const;
+  // What tells configs apart on launches like |sample_args| (validated
+  // arguments; only inspected): CUDA: a hash of the PTX generated for their
+  // argument facts, the code the device compiles for them. Empty elsewhere
+  // (no configs are merged).
+  CodeIdentity Identity(std::span<const hrt_arg_t> sample_args) const;
   // The tunables this device's code generator ignores
   // (SearchSpaceOptions::inert): InertTunables(backend).
   std::vector<std::string> inert;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <unordered_map>
 
 namespace hrt::tuning {
 namespace {
@@ -141,6 +142,8 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
 
   std::vector<ir::Config> valid;
   std::vector<std::vector<uint32_t>> valid_coords;
+  std::unordered_map<uint64_t, size_t> kept_for_code;  // code identity -> index in |valid|
+  std::optional<size_t> default_twin;  // the config kept for the default config's code
   Status first_rejection;
   for (uint64_t index : indices) {
     std::vector<uint32_t> coords = point(index);
@@ -160,6 +163,20 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
         continue;
       }
     }
+    if (options.code_identity) {
+      Result<uint64_t> code = options.code_identity(*bound);
+      if (!code.ok()) {
+        ++space.device_rejected;
+        if (first_rejection.ok()) first_rejection = code.take_status().Annotate("code generation");
+        continue;
+      }
+      const auto [it, fresh] = kept_for_code.emplace(*code, valid.size());
+      if (!fresh) {
+        ++space.duplicates;
+        if (coords == default_coords) default_twin = it->second;
+        continue;
+      }
+    }
     valid.push_back(std::move(config));
     valid_coords.push_back(std::move(coords));
   }
@@ -169,10 +186,11 @@ Result<SearchSpace> BuildSearchSpace(const ir::Kernel& kernel, const SearchSpace
                       "' is empty; first rejection: " + first_rejection.message());
   }
 
-  // The heuristic: the default when valid, else the nearest valid config.
-  size_t heuristic = 0;
-  uint64_t best = std::numeric_limits<uint64_t>::max();
-  for (size_t i = 0; i < valid.size(); ++i) {
+  // The heuristic: the default when valid (or the config that runs its
+  // code), else the nearest valid config.
+  size_t heuristic = default_twin.value_or(0);
+  uint64_t best = default_twin ? 0 : std::numeric_limits<uint64_t>::max();
+  for (size_t i = 0; i < valid.size() && best != 0; ++i) {
     const uint64_t d = Distance(valid_coords[i], default_coords);
     if (d < best) {
       best = d;

@@ -6,7 +6,8 @@
 // that does not verify) and every config the device cannot run (the caller's
 // FitsDevice check, e.g. one that calls ptx::EmitKernel with the device's
 // ptx::DeviceLimits). Validity is decided by those existing checks only; this
-// file never re-evaluates constraints itself.
+// file never re-evaluates constraints itself. With a CodeIdentity, configs
+// that would run the same code as an earlier one are dropped too.
 //
 //   tuning::SearchSpaceOptions opts;
 //   opts.pins = ir::ParseConfig("T=f16").value();
@@ -30,6 +31,12 @@ namespace hrt::tuning {
 // threads per block, too much shared memory, ...). Must be deterministic.
 using FitsDevice = std::function<Status(const ir::BoundKernel& kernel)>;
 
+// The identity of the code the device would run for |kernel| on the launches
+// being tuned (CUDA: a hash of the PTX generated for their argument facts):
+// equal values mean the same code. Must be deterministic; an error rejects
+// the config like a FitsDevice error.
+using CodeIdentity = std::function<Result<uint64_t>(const ir::BoundKernel& kernel)>;
+
 // Default caps; see SearchSpaceOptions.
 inline constexpr size_t kDefaultMaxConfigs = 256;
 inline constexpr uint64_t kDefaultMaxEnumerated = 4096;
@@ -42,6 +49,11 @@ struct SearchSpaceOptions {
   ir::Config pins;
   // The device-limit check; empty: every config that binds fits.
   FitsDevice fits_device;
+  // Of configs whose code is the same, only the first in order is kept (a
+  // tunable that changes nothing for these launches: PRELOAD on rows that
+  // take several trips, WARP_ROLES on loops without wgmma). Empty: configs
+  // are never merged.
+  CodeIdentity code_identity;
   // Tunables whose value the device's code generator ignores (PRELOAD where
   // there is no PTX emitter): each that the kernel has and the pins leave
   // free takes its default, so the space holds no two configs that run the
@@ -75,8 +87,9 @@ struct SearchSpace {
   // Per config, its canonical text (ir::Config::ToString), for Find.
   std::vector<std::string> texts;
   // The config served before anything is measured: the kernel's default
-  // config (with the pins) when it is valid, else the valid config nearest
-  // to it (smallest sum of coordinate distances; the first in order on ties).
+  // config (with the pins) when it is valid (or the config kept for its
+  // code), else the valid config nearest to it (smallest sum of coordinate
+  // distances; the first in order on ties).
   size_t heuristic = 0;
 
   // Accounting, for logs and tests.
@@ -84,8 +97,9 @@ struct SearchSpace {
   uint64_t enumerated = 0;     // points bound and checked
   uint64_t bind_rejected = 0;  // rejected by ir::Bind (constraints, verification)
   uint64_t device_rejected = 0;
-  uint64_t valid = 0;    // valid points among those checked
-  bool sampled = false;  // a sampling rule dropped points
+  uint64_t duplicates = 0;  // valid, but the same code as a config kept
+  uint64_t valid = 0;       // valid points among those checked, duplicates excluded
+  bool sampled = false;     // a sampling rule dropped points
 
   size_t size() const { return configs.size(); }
   // Index of |config| (entries in any order), or npos.

@@ -514,9 +514,11 @@ bool TuningService::Start(TuningSlot& slot) {
   tuning::SearchSpaceOptions so;
   so.pins = slot.req_.pins;
   so.fits_device = slot.device_tuning_.Fits();
+  so.code_identity = slot.device_tuning_.Identity(slot.req_.sample_args);
   so.inert = slot.device_tuning_.inert;
   Result<tuning::SearchSpace> space = tuning::BuildSearchSpace(*slot.req_.kernel, so);
   if (!space.ok()) return fail(space.status());
+  const uint64_t duplicates = space->duplicates;
   tuning::TunerOptions to;
   to.budget_fraction = options_.budget_fraction;
   to.max_in_flight = kMaxCandidatesInFlight;
@@ -565,6 +567,9 @@ bool TuningService::Start(TuningSlot& slot) {
   Log(*runtime_, HRT_LOG_LEVEL_INFO, [&] {
     return slot.req_.label + " " + slot.context_.bucket + ": tuning over " + std::to_string(n) +
            " configs" +
+           (duplicates
+                ? " (" + std::to_string(duplicates) + " more run the same code as one of them)"
+                : "") +
            (slot.seeded_ ? " from " + std::to_string(slot.seeded_) + " stored measurements" : "");
   });
   // From here the tuner decides every call (until it publishes a winner).

@@ -25,6 +25,7 @@
 #include "codegen/ir/ir.h"
 #include "codegen/ptx/ptx.h"
 #include "kernels/testing/load_kernel.h"
+#include "runtime/tuning/device_tuning.h"
 #include "runtime/tuning/measurement.h"
 #include "runtime/tuning/records.h"
 #include "runtime/tuning/sample_stats.h"
@@ -135,6 +136,87 @@ TEST(SearchSpace, DeviceLimitsPruneThroughThePtxEmitter) {
     EXPECT_EQ(limited.Find(c) != SearchSpace::npos, fits) << c.ToString();
   }
   EXPECT_EQ(limited.size(), small);
+}
+
+// Configs whose code is the same are listed once: the first in order stays,
+// and the default config's twin becomes the heuristic.
+TEST(SearchSpace, ConfigsThatRunTheSameCodeAreListedOnce) {
+  const ir::Kernel k = LoadKernel("rms_norm");
+  const SearchSpace full = MustBuild(k, Pins("T=f16"));
+  // Code that depends on BLOCK_N only: one config per BLOCK_N, the first
+  // (fewest warps, PRELOAD=1) of each.
+  SearchSpaceOptions o = Pins("T=f16");
+  o.code_identity = [](const ir::BoundKernel& b) -> Result<uint64_t> {
+    return static_cast<uint64_t>(*b.config.Get("BLOCK_N"));
+  };
+  const SearchSpace s = MustBuild(k, o);
+  ASSERT_EQ(s.size(), 8u);
+  EXPECT_EQ(s.duplicates, full.size() - 8);
+  EXPECT_EQ(s.valid, 8u);
+  for (const ir::Config& c : s.configs) {
+    EXPECT_EQ(Get(c, "WARPS"), std::max<int64_t>(1, Get(c, "BLOCK_N") / 1024)) << c.ToString();
+    EXPECT_EQ(Get(c, "PRELOAD"), 1);
+  }
+  // The default (1024, 4 warps) runs the code of (1024, 1 warp).
+  EXPECT_EQ(s.configs[s.heuristic].ToString(),
+            Cfg("T=f16,BLOCK_N=1024,WARPS=1,PRELOAD=1").ToString());
+
+  // An identity that fails rejects the config, as the device check does.
+  o.code_identity = [](const ir::BoundKernel& b) -> Result<uint64_t> {
+    if (*b.config.Get("WARPS") == 16) return Status(Code::kUnsupported, "no 16 warps here");
+    const std::string text = b.config.ToString();
+    return XXH3_64bits(text.data(), text.size());
+  };
+  const SearchSpace no16 = MustBuild(k, o);
+  EXPECT_EQ(no16.duplicates, 0u);
+  EXPECT_GT(no16.device_rejected, 0u);
+  EXPECT_EQ(no16.size() + no16.device_rejected, full.size());
+}
+
+// On CUDA the identity is the PTX for the launch's facts: PRELOAD=2 is kept
+// only where the row takes one trip (BLOCK_N >= N), where it changes the code.
+TEST(SearchSpace, CudaIdentityMergesPreloadWhereRowsTakeSeveralTrips) {
+  Result<DeviceTuning> device =
+      DescribeDeviceForTuning(HRT_BACKEND_CUDA, "sm_90", "backend=cuda;sm=90a;driver=13000");
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  constexpr int64_t kRows = 64, kN = 2048;
+  std::vector<hrt_arg_t> args;
+  uint64_t address = 0x100000;
+  for (std::vector<int64_t> shape : {std::vector<int64_t>{kRows, kN}, {kN}, {kRows, kN}}) {
+    hrt_arg_t a{};
+    a.kind = HRT_ARG_KIND_TENSOR;
+    a.value.tensor.address = address;
+    a.value.tensor.dtype = HRT_DTYPE_F16;
+    a.value.tensor.rank = static_cast<uint32_t>(shape.size());
+    int64_t stride = 1;
+    for (size_t d = shape.size(); d-- > 0;) {
+      a.value.tensor.shape[d] = shape[d];
+      a.value.tensor.strides[d] = stride;
+      stride *= shape[d];
+    }
+    address += 1 << 20;
+    args.push_back(a);
+  }
+  hrt_arg_t eps{};
+  eps.kind = HRT_ARG_KIND_FLOAT;
+  eps.value.f = 1e-5;
+  args.push_back(eps);
+
+  const ir::Kernel k = LoadKernel("rms_norm");
+  SearchSpaceOptions o = Pins("T=f16");
+  o.fits_device = device->Fits();
+  const SearchSpace all = MustBuild(k, o);
+  o.code_identity = device->Identity(args);
+  const SearchSpace merged = MustBuild(k, o);
+  size_t one_trip_preloads = 0;
+  for (const ir::Config& c : all.configs) {
+    const bool same_as_preload_1 = Get(c, "PRELOAD") == 2 && Get(c, "BLOCK_N") < kN;
+    EXPECT_EQ(merged.Find(c) == SearchSpace::npos, same_as_preload_1) << c.ToString();
+    one_trip_preloads += Get(c, "PRELOAD") == 2 && !same_as_preload_1;
+  }
+  EXPECT_GT(one_trip_preloads, 0u);
+  EXPECT_EQ(merged.size() + merged.duplicates, all.size());
+  EXPECT_EQ(merged.configs[merged.heuristic].ToString(), all.configs[all.heuristic].ToString());
 }
 
 TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
