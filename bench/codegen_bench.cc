@@ -113,6 +113,9 @@ HRT_EMIT_BENCH(layer_norm_bf16, "layer_norm", "T=bf16");
 HRT_EMIT_BENCH(layer_norm_f32, "layer_norm", "T=f32");
 HRT_EMIT_BENCH(gemm_bf16, "gemm", "T=bf16");
 HRT_EMIT_BENCH(gemm_f32, "gemm", "T=f32,BLOCK_M=64,BLOCK_N=64,BLOCK_K=32,WARPS=4");
+// A decode config: deep K steps, four stages, the longest mma.sync unroll.
+HRT_EMIT_BENCH(gemm_bf16_decode, "gemm",
+               "T=bf16,BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1");
 // The largest per-thread work in the space: 8192-wide rows on 8 warps.
 HRT_EMIT_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
 
