@@ -625,10 +625,12 @@ void CheckGemm(CudaGpuTest* t, const Case& c, const CompiledKernel& compiled,
 TEST_F(CudaGpuTest, GemmMatchesInterpreter) {
   // The default config needs more than 48 KiB of shared memory with f32 on
   // most emitters' layouts, which exercises the opt-in.
-  // The last config is a decode one: deep K steps over a narrow column of B.
+  // The last two are decode configs: deep K steps over a narrow column of
+  // B, the last with one m16n8 tile per warp.
   for (const Case& c : Cases({"", "BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=1,STAGES=1",
                               "BLOCK_M=64,BLOCK_N=16,BLOCK_K=32,WARPS=2,STAGES=2",
-                              "BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1"})) {
+                              "BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1",
+                              "BLOCK_M=16,BLOCK_N=32,BLOCK_K=128,WARPS=4,STAGES=3,WARP_ROLES=1"})) {
     SCOPED_TRACE(Label(c));
     COMPILE_OR_FAIL(bound, compiled, "gemm", c);
     Rng rng(44);

@@ -236,7 +236,7 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
       for (int64_t bk : {16, 32, 64, 128}) {
         for (int64_t w : {1, 2, 4, 8}) {
           for (int64_t st : {1, 2, 3, 4}) {
-            if (!(w * 256 <= bm * bn && bm * bn <= w * 4096 && st * (bm + bn) * bk * 2 <= 196608 &&
+            if (!(w * 128 <= bm * bn && bm * bn <= w * 4096 && st * (bm + bn) * bk * 2 <= 196608 &&
                   (bm + bn) * bk * 4 <= 196608)) {
               continue;
             }
@@ -259,8 +259,8 @@ TEST(SearchSpace, GemmConstraintsAndACallerLimit) {
   EXPECT_EQ(s.valid, want);
   EXPECT_EQ(s.device_rejected, want_device);
   EXPECT_EQ(s.cross_product, 4u * 5 * 4 * 4 * 4 * 2);
-  // WARPS * 256 <= BLOCK_M * BLOCK_N: 16x16 tiles allow one warp only.
-  EXPECT_EQ(s.Find(Cfg("T=f16,BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=2,STAGES=1,WARP_ROLES=1")),
+  // WARPS * 128 <= BLOCK_M * BLOCK_N: 16x16 tiles allow two warps at most.
+  EXPECT_EQ(s.Find(Cfg("T=f16,BLOCK_M=16,BLOCK_N=16,BLOCK_K=16,WARPS=4,STAGES=1,WARP_ROLES=1")),
             SearchSpace::npos);
 }
 
