@@ -24,6 +24,7 @@
 #include "codegen/ir/bind.h"
 #include "codegen/ir/ir.h"
 #include "codegen/ptx/ptx.h"
+#include "kernels/testing/host_tensor.h"
 #include "kernels/testing/load_kernel.h"
 #include "runtime/tuning/device_tuning.h"
 #include "runtime/tuning/measurement.h"
@@ -181,21 +182,10 @@ TEST(SearchSpace, CudaIdentityMergesPreloadWhereRowsTakeSeveralTrips) {
   ASSERT_TRUE(device.ok()) << device.status().message();
   constexpr int64_t kRows = 64, kN = 2048;
   std::vector<hrt_arg_t> args;
-  uint64_t address = 0x100000;
+  uint64_t address = 0x100000;  // aligned: the facts hold
   for (std::vector<int64_t> shape : {std::vector<int64_t>{kRows, kN}, {kN}, {kRows, kN}}) {
-    hrt_arg_t a{};
-    a.kind = HRT_ARG_KIND_TENSOR;
-    a.value.tensor.address = address;
-    a.value.tensor.dtype = HRT_DTYPE_F16;
-    a.value.tensor.rank = static_cast<uint32_t>(shape.size());
-    int64_t stride = 1;
-    for (size_t d = shape.size(); d-- > 0;) {
-      a.value.tensor.shape[d] = shape[d];
-      a.value.tensor.strides[d] = stride;
-      stride *= shape[d];
-    }
+    args.push_back(hrt::testing::HostTensor::RowMajor(ir::DType::kF16, shape).ToApiArgAt(address));
     address += 1 << 20;
-    args.push_back(a);
   }
   hrt_arg_t eps{};
   eps.kind = HRT_ARG_KIND_FLOAT;
