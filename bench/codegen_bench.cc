@@ -47,11 +47,16 @@ ir::BoundKernel Bind(const std::string& name, const std::string& overrides) {
   return std::move(b.value());
 }
 
-void BM_Emit(benchmark::State& state, const std::string& name, const std::string& config) {
+// |assume|: "" for code that takes any arguments, "all" for the code the
+// CUDA backend generates for aligned tensors whose sizes are multiples of 16
+// (ptx::ParseAssumptions), what a launch on such tensors compiles.
+void BM_Emit(benchmark::State& state, const std::string& name, const std::string& config,
+             const std::string& assume) {
   const ir::BoundKernel k = Bind(name, config);
   ptx::EmitOptions o;
   o.target = ptx::ParseTarget("sm_90a", 80).value();
   o.limits.max_shared_bytes = 227 * 1024;
+  if (!assume.empty()) o.assume = ptx::ParseAssumptions(k.kernel, assume).value();
   size_t bytes = 0;
   for (auto _ : state) {
     auto p = ptx::EmitKernel(k, o);
@@ -97,8 +102,12 @@ HRT_SPIRV_BENCH(layer_norm_bf16, "layer_norm", "T=bf16");
 HRT_SPIRV_BENCH(gemm_bf16, "gemm", "T=bf16,BLOCK_M=64,BLOCK_N=64,BLOCK_K=32,WARPS=4");
 HRT_SPIRV_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
 
-#define HRT_EMIT_BENCH(label, name, config)                                 \
-  BENCHMARK_CAPTURE(BM_Emit, label, std::string(name), std::string(config)) \
+#define HRT_EMIT_BENCH(label, name, config)                                                \
+  BENCHMARK_CAPTURE(BM_Emit, label, std::string(name), std::string(config), std::string()) \
+      ->Unit(benchmark::kMicrosecond)
+#define HRT_EMIT_ALIGNED_BENCH(label, name, config)                                   \
+  BENCHMARK_CAPTURE(BM_Emit, label##_aligned, std::string(name), std::string(config), \
+                    std::string("all"))                                               \
       ->Unit(benchmark::kMicrosecond)
 
 HRT_EMIT_BENCH(vector_add_bf16, "vector_add", "T=bf16");
@@ -118,6 +127,13 @@ HRT_EMIT_BENCH(gemm_bf16_decode, "gemm",
                "T=bf16,BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1");
 // The largest per-thread work in the space: 8192-wide rows on 8 warps.
 HRT_EMIT_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
+// The same configs specialized to aligned arguments (the usual launch).
+HRT_EMIT_ALIGNED_BENCH(rms_norm_bf16, "rms_norm", "T=bf16");
+HRT_EMIT_ALIGNED_BENCH(layer_norm_bf16, "layer_norm", "T=bf16");
+HRT_EMIT_ALIGNED_BENCH(gemm_bf16, "gemm", "T=bf16");
+HRT_EMIT_ALIGNED_BENCH(gemm_bf16_decode, "gemm",
+                       "T=bf16,BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1");
+HRT_EMIT_ALIGNED_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
 
 }  // namespace
 
