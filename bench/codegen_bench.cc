@@ -109,6 +109,11 @@ HRT_SPIRV_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
   BENCHMARK_CAPTURE(BM_Emit, label##_aligned, std::string(name), std::string(config), \
                     std::string("all"))                                               \
       ->Unit(benchmark::kMicrosecond)
+// Both: the generic code and the code specialized to aligned arguments (the
+// usual launch).
+#define HRT_EMIT_BENCH_BOTH(label, name, config) \
+  HRT_EMIT_BENCH(label, name, config);           \
+  HRT_EMIT_ALIGNED_BENCH(label, name, config)
 
 HRT_EMIT_BENCH(vector_add_bf16, "vector_add", "T=bf16");
 HRT_EMIT_BENCH(vector_add_f32, "vector_add", "T=f32");
@@ -116,24 +121,17 @@ HRT_EMIT_BENCH(silu_mul_bf16, "silu_mul", "T=bf16");
 HRT_EMIT_BENCH(silu_mul_f32, "silu_mul", "T=f32");
 HRT_EMIT_BENCH(softmax_bf16, "softmax", "T=bf16");
 HRT_EMIT_BENCH(softmax_f32, "softmax", "T=f32");
-HRT_EMIT_BENCH(rms_norm_bf16, "rms_norm", "T=bf16");
+HRT_EMIT_BENCH_BOTH(rms_norm_bf16, "rms_norm", "T=bf16");
 HRT_EMIT_BENCH(rms_norm_f32, "rms_norm", "T=f32");
-HRT_EMIT_BENCH(layer_norm_bf16, "layer_norm", "T=bf16");
+HRT_EMIT_BENCH_BOTH(layer_norm_bf16, "layer_norm", "T=bf16");
 HRT_EMIT_BENCH(layer_norm_f32, "layer_norm", "T=f32");
-HRT_EMIT_BENCH(gemm_bf16, "gemm", "T=bf16");
+HRT_EMIT_BENCH_BOTH(gemm_bf16, "gemm", "T=bf16");
 HRT_EMIT_BENCH(gemm_f32, "gemm", "T=f32,BLOCK_M=64,BLOCK_N=64,BLOCK_K=32,WARPS=4");
 // A decode config: deep K steps, four stages, the longest mma.sync unroll.
-HRT_EMIT_BENCH(gemm_bf16_decode, "gemm",
-               "T=bf16,BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1");
+HRT_EMIT_BENCH_BOTH(gemm_bf16_decode, "gemm",
+                    "T=bf16,BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1");
 // The largest per-thread work in the space: 8192-wide rows on 8 warps.
-HRT_EMIT_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
-// The same configs specialized to aligned arguments (the usual launch).
-HRT_EMIT_ALIGNED_BENCH(rms_norm_bf16, "rms_norm", "T=bf16");
-HRT_EMIT_ALIGNED_BENCH(layer_norm_bf16, "layer_norm", "T=bf16");
-HRT_EMIT_ALIGNED_BENCH(gemm_bf16, "gemm", "T=bf16");
-HRT_EMIT_ALIGNED_BENCH(gemm_bf16_decode, "gemm",
-                       "T=bf16,BLOCK_M=16,BLOCK_N=64,BLOCK_K=128,WARPS=4,STAGES=4,WARP_ROLES=1");
-HRT_EMIT_ALIGNED_BENCH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
+HRT_EMIT_BENCH_BOTH(softmax_bf16_8192, "softmax", "T=bf16,BLOCK_N=8192,WARPS=8");
 
 }  // namespace
 
